@@ -1,0 +1,60 @@
+with
+
+customers as (
+
+    select * from {{ ref('int_customers_qualified') }}
+
+),
+
+profiles as (
+
+    select customer_id, has_profile from {{ ref('int_customers_joined') }}
+
+),
+
+run_parameters as (
+
+    select * from {{ ref('stg_tierflow__run_parameters') }}
+
+),
+
+final as (
+
+    select
+        customers.customer_id,
+        run_parameters.as_of_date,
+        -- Until tier history arrives, the published tier is the tier qualified for on the as-of date.
+        customers.qualified_tier as tier,
+        customers.qualified_tier_name as tier_name,
+        customers.qualified_tier_rank as tier_rank,
+        customers.qualified_tier,
+        customers.spend_30d,
+        customers.orders_30d,
+        customers.spend_90d,
+        customers.orders_90d,
+        customers.spend_365d,
+        customers.orders_365d,
+        customers.lifetime_spend,
+        customers.lifetime_orders,
+        customers.first_order_date,
+        customers.last_order_date,
+        customers.days_since_last_order,
+        customers.next_tier,
+        customers.spend_to_next_tier,
+        case
+            when customers.lifetime_orders = 0 then 'prospect'
+            when customers.days_since_last_order <= run_parameters.active_days then 'active'
+            else 'lapsed'
+        end as lifecycle_stage,
+        profiles.has_profile,
+        run_parameters.policy_version,
+        run_parameters.run_id
+
+    from customers
+    cross join run_parameters
+    inner join profiles
+        on customers.customer_id = profiles.customer_id
+
+)
+
+select * from final
