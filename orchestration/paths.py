@@ -23,7 +23,7 @@ class Home:
 
     @property
     def warehouse(self) -> Path:
-        return self.root / "warehouse" / "tierflow.duckdb"
+        return self.root / "warehouse" / "warehouse.duckdb"
 
     @property
     def published_dir(self) -> Path:

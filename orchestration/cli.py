@@ -1,0 +1,198 @@
+"""The `tierflow` command line: run the pipeline, generate demo data, prepare the dbt manifest.
+
+Exit codes: 0 published, 1 unexpected failure, 2 bad input or configuration, 3 a quality gate blocked the
+run (nothing was published). With --json, stdout holds exactly one JSON object; logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from orchestration.policy import PolicyError, load_policy
+from orchestration.runner import EXIT_BAD_INPUT, EXIT_FAILED, RunSummary, run_pipeline
+from orchestration.settings import Settings, SettingsError
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a date like 2026-01-31") from None
+
+
+def _positive(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("must be at least 1")
+    return value
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr, flush=True)
+
+
+def _print_summary(summary: RunSummary) -> None:
+    out = sys.stderr
+    print(f"\ntierflow run {summary.run_id or '-'} as of {summary.as_of}: {summary.status.upper()}", file=out)
+    for name, counts in summary.inputs.items():
+        if not counts.get("files_seen"):
+            continue
+        line = (f"  {name:<9} {counts['files_loaded']} new file(s), {counts['files_skipped']} already ingested; "
+                f"rows read {counts['rows_read']:,} = accepted {counts['rows_accepted']:,} "
+                f"+ quarantined {counts['rows_quarantined']:,}")
+        print(line, file=out)
+        if counts.get("quarantine_reasons"):
+            reasons = ", ".join(f"{k} {v:,}" for k, v in counts["quarantine_reasons"].items())
+            print(f"            quarantine reasons: {reasons}", file=out)
+    if summary.tier_counts:
+        total = sum(summary.tier_counts.values()) or 1
+        print(f"  customers {summary.customers.get('total', 0):,} "
+              f"({summary.customers.get('without_profile', 0):,} with orders but no profile, "
+              f"{summary.customers.get('without_orders', 0):,} without orders)", file=out)
+        for tier, count in summary.tier_counts.items():
+            print(f"    {tier:<12} {count:>10,}  {100 * count / total:5.1f}%", file=out)
+    checks = summary.checks
+    print(f"  checks    {sum(c['passed'] for c in checks)} passed, {len(summary.failed_checks)} failed", file=out)
+    for check in summary.failed_checks:
+        print(f"    FAILED  {check['asset']} {check['check']}", file=out)
+    for what, where in summary.published.items():
+        print(f"  {what:<9} {where}", file=out)
+    if summary.message:
+        print(f"  {summary.message}", file=out)
+    print(f"  took {summary.seconds:.1f} s", file=out)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(
+        home=args.home, landing=args.landing, policy=args.policy, expectations=args.expectations
+    )
+    policy = load_policy(settings.policy)
+    as_of = args.as_of or (datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1))
+    summary = run_pipeline(settings, as_of, verbose=args.verbose)
+    if args.json:
+        print(json.dumps(summary.as_dict()))
+    else:
+        _print_summary(summary)
+    return summary.exit_code
+
+
+def cmd_generate(args: argparse.Namespace) -> int:
+    from orchestration.generate import generate_landing
+
+    report = generate_landing(
+        args.out,
+        customers=args.customers,
+        days=args.days,
+        seed=args.seed,
+        end=args.end or date.today(),
+        fmt=args.format,
+        dirty_rate=args.dirty_rate,
+        progress=_err,
+    )
+    _err(f"wrote {report.orders:,} orders, {report.profiles:,} profiles and {report.events:,} events "
+         f"for {report.customers:,} customers to {report.out_dir} in {report.seconds:.1f} s")
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    settings = Settings.from_env(home=args.home)
+    policy = load_policy(settings.policy)
+    as_of = datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1)
+    landing = settings.home / "demo_landing"
+    _err(f"generating demo data for {args.customers:,} customers into {landing} …")
+    args.out, args.days, args.seed, args.end, args.format, args.dirty_rate = landing, 730, 7, as_of, "csv", 0.002
+    cmd_generate(args)
+    _err(f"running the tier job as of {as_of} …")
+    args.landing, args.as_of, args.policy, args.expectations = landing, as_of, None, None
+    args.json = False
+    return cmd_run(args)
+
+
+def cmd_prepare(args: argparse.Namespace) -> int:
+    from orchestration.defs.dbt.project import prepare_manifest
+
+    _err(f"dbt manifest ready: {prepare_manifest()}")
+    return 0
+
+
+def cmd_check_policy(args: argparse.Namespace) -> int:
+    policy = load_policy(args.policy)
+    tiers = ", ".join(t.code for t in policy.tiers)
+    _err(f"{args.policy}: valid policy {policy.version} ({policy.currency}, {policy.timezone}; tiers {tiers})")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tierflow",
+        description="Recompute customer membership tiers: ingest landing files, build the dbt models, run the "
+        "quality gates, publish for BI and export for CRM.",
+        epilog="Exit codes: 0 published, 1 failed, 2 bad input or configuration, 3 blocked by a quality gate.",
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    run = commands.add_parser("run", help="run the tier job once (ingest → dbt → gates → publish)",
+                              description="Run the tier job in-process, as of one date.")
+    run.add_argument("--landing", type=Path, help="landing directory with orders/, profiles/, events/ "
+                     "(default $TIERFLOW_LANDING or <home>/landing)")
+    run.add_argument("--as-of", type=_date, help="date to compute tiers for, YYYY-MM-DD "
+                     "(default: yesterday in the policy time zone)")
+    run.add_argument("--home", type=Path, help="tierflow home: warehouse, published tables, exports "
+                     "(default $TIERFLOW_HOME or ./tierflow_home)")
+    run.add_argument("--policy", type=Path, help="tier policy YAML (default: the shipped policy)")
+    run.add_argument("--expectations", type=Path, help="directory of Great Expectations suites")
+    run.add_argument("--json", action="store_true", help="print one JSON summary object on stdout")
+    run.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")
+    run.set_defaults(func=cmd_run)
+
+    gen = commands.add_parser("generate", help="write a realistic demo landing zone",
+                              description="Generate a deterministic landing zone (same seed, same bytes).")
+    gen.add_argument("--customers", type=_positive, required=True, help="number of customers")
+    gen.add_argument("--days", type=_positive, default=730, help="days of orders, ending on --end (default 730)")
+    gen.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
+    gen.add_argument("--out", type=Path, required=True, help="landing directory to write")
+    gen.add_argument("--end", type=_date, help="last day of data, YYYY-MM-DD (default today)")
+    gen.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default csv)")
+    gen.add_argument("--dirty-rate", type=float, default=0.0, help="share of bad rows, 0 to 0.5 (default 0)")
+    gen.set_defaults(func=cmd_generate)
+
+    demo = commands.add_parser("demo", help="generate demo data and run the tier job on it",
+                               description="Generate two years of demo data into <home>/demo_landing and run "
+                               "the tier job as of yesterday.")
+    demo.add_argument("--customers", type=_positive, default=5000, help="demo customers (default 5000)")
+    demo.add_argument("--home", type=Path, help="tierflow home (default ./tierflow_home)")
+    demo.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")
+    demo.set_defaults(func=cmd_demo)
+
+    prep = commands.add_parser("prepare", help="parse the dbt project into its manifest (deployments, CI)")
+    prep.set_defaults(func=cmd_prepare)
+
+    check = commands.add_parser("check-policy", help="validate a tier policy file")
+    check.add_argument("policy", type=Path, help="policy YAML")
+    check.set_defaults(func=cmd_check_policy)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except (PolicyError, SettingsError, ValueError) as exc:
+        _err(f"tierflow: {exc}")
+        return EXIT_BAD_INPUT
+    except KeyboardInterrupt:
+        _err("tierflow: interrupted")
+        return EXIT_FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,71 @@
+"""The dbt project, built once per process, and its manifest, prepared explicitly.
+
+`prepare_if_dev` only acts under `dagster dev`; the CLI, the tests and CI call `prepare_manifest`, which
+runs `dbt parse` when the manifest is missing or older than any project file (partial parsing keeps a
+re-parse cheap).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import sys
+from functools import cache
+from pathlib import Path
+
+from dagster_dbt import DbtCliResource, DbtProject
+
+from orchestration.paths import DBT_PROJECT_DIR, REPO_ROOT
+
+PROJECT_SOURCES = (DBT_PROJECT_DIR, REPO_ROOT / "models")
+
+
+def dbt_executable() -> str:
+    """The dbt installed beside this Python, so a venv works without being activated."""
+    beside = Path(sys.executable).parent / "dbt"
+    return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
+
+
+@cache
+def dbt_project() -> DbtProject:
+    project = DbtProject(
+        project_dir=DBT_PROJECT_DIR,
+        profiles_dir=DBT_PROJECT_DIR,
+        target=os.environ.get("TIERFLOW_DBT_TARGET", "duckdb"),
+    )
+    project.prepare_if_dev()
+    return project
+
+
+def _newest_source_mtime() -> float:
+    newest = 0.0
+    for root in PROJECT_SOURCES:
+        for path in root.rglob("*"):
+            if path.suffix in {".sql", ".yml", ".yaml", ".csv"} and "target" not in path.parts:
+                newest = max(newest, path.stat().st_mtime)
+    return newest
+
+
+def prepare_manifest(project: DbtProject | None = None) -> Path:
+    project = project or dbt_project()
+    manifest = project.manifest_path
+    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+        # The stock preparer looks for `dbt` on PATH only; an unactivated venv must work too.
+        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+            ["parse", "--quiet"], target_path=project.target_path
+        ).wait()
+    return manifest
+
+
+@cache
+def published_models() -> tuple[str, ...]:
+    """Marts flagged `meta: {published: true}`: the tables gated, published to BI and exported."""
+    manifest = json.loads(dbt_project().manifest_path.read_text(encoding="utf-8"))
+    return tuple(
+        sorted(
+            node["name"]
+            for node in manifest["nodes"].values()
+            if node["resource_type"] == "model" and node["config"].get("meta", {}).get("published")
+        )
+    )

@@ -1,0 +1,139 @@
+"""Ingest assets: one per landing input, plus the run parameters the dbt models read."""
+
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+from pydantic import Field
+
+from orchestration.defs.resources import TierflowResource, bad_input
+from orchestration.ingest import INPUTS, InputSpec, LandingFileError, ingest_input
+from orchestration.run_parameters import convertible_currencies, write_run_parameters
+from orchestration.warehouse import connect
+
+OWNERS = ["team:data-platform"]
+
+
+def landing_key(spec: InputSpec) -> dg.AssetKey:
+    # Matches the default key dagster-dbt gives source('landing', <input>), which joins the graph.
+    return dg.AssetKey(["landing", spec.name])
+
+
+def build_ingest_asset(spec: InputSpec) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=landing_key(spec),
+        group_name="ingest",
+        kinds={"duckdb", "csv", "parquet"},
+        owners=OWNERS,
+        description=(
+            f"New {spec.name} files from the landing zone, validated row by row: accepted rows are appended to "
+            f"landing.{spec.name}, rejected rows go to landing.quarantine with a reason code. Files already "
+            "ingested (same SHA-256) are skipped."
+        ),
+    )
+    def _ingest(context: dg.AssetExecutionContext, tierflow: TierflowResource) -> dg.MaterializeResult:
+        policy = tierflow.load_policy()
+        try:
+            result = ingest_input(
+                tierflow.layout.warehouse,
+                tierflow.landing_dir,
+                spec,
+                timezone=policy.timezone,
+                currency=policy.currency,
+                currencies=convertible_currencies(),
+                run_id=context.run_id,
+                progress=context.log.info,
+            )
+        except LandingFileError as exc:
+            raise bad_input(str(exc)) from None
+        summary = result.as_dict()
+        return dg.MaterializeResult(
+            metadata={
+                **{k: v for k, v in summary.items() if k != "quarantine_reasons"},
+                "quarantine_reasons": dg.MetadataValue.json(summary["quarantine_reasons"]),
+                "files": dg.MetadataValue.json([vars(f) for f in result.files]),
+            }
+        )
+
+    return _ingest
+
+
+def build_reconciliation_check(spec: InputSpec) -> dg.AssetChecksDefinition:
+    @dg.asset_check(
+        asset=landing_key(spec),
+        name="rows_reconcile",
+        blocking=True,
+        description="For every file loaded in this run: rows read = rows accepted + rows quarantined, and both "
+        "counts match what is stored in the warehouse.",
+    )
+    def _reconcile(context: dg.AssetCheckExecutionContext, tierflow: TierflowResource) -> dg.AssetCheckResult:
+        with connect(tierflow.layout.warehouse, read_only=True) as con:
+            rows = con.execute(
+                f"""
+                select
+                    f.source_file, f.rows_read, f.rows_accepted, f.rows_quarantined,
+                    (select count(*) from landing.{spec.name} as t where t.file_sha256 = f.file_sha256),
+                    (select count(*) from landing.quarantine as q
+                     where q.file_sha256 = f.file_sha256 and q.input = f.input)
+                from landing.ingested_files as f
+                where f.input = ? and f.run_id = ?
+                """,
+                [spec.name, context.run.run_id],
+            ).fetchall()
+        broken = [
+            {"file": r[0], "read": r[1], "accepted": r[2], "quarantined": r[3], "stored": r[4], "in_quarantine": r[5]}
+            for r in rows
+            if r[1] != r[2] + r[3] or r[2] != r[4] or r[3] != r[5]
+        ]
+        return dg.AssetCheckResult(
+            passed=not broken,
+            metadata={"files_checked": len(rows), "mismatches": dg.MetadataValue.json(broken)},
+        )
+
+    return _reconcile
+
+
+class RunParametersConfig(dg.Config):
+    as_of_date: str = Field(
+        "",
+        description="Date to compute tiers for (YYYY-MM-DD). Empty: yesterday in the policy time zone.",
+    )
+
+
+RUN_PARAMETER_KEYS = [dg.AssetKey(["tierflow", "run_parameters"]), dg.AssetKey(["tierflow", "policy_tiers"])]
+
+
+@dg.multi_asset(
+    specs=[
+        dg.AssetSpec(
+            RUN_PARAMETER_KEYS[0], group_name="ingest", kinds={"duckdb"}, owners=OWNERS,
+            description="The as-of date, run id and policy settings of the current run (one row).",
+        ),
+        dg.AssetSpec(
+            RUN_PARAMETER_KEYS[1], group_name="ingest", kinds={"duckdb"}, owners=OWNERS,
+            description="The tiers of the policy in force, with their thresholds.",
+        ),
+    ],
+)
+def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfig, tierflow: TierflowResource):
+    policy = tierflow.load_policy()
+    if config.as_of_date:
+        try:
+            as_of = date.fromisoformat(config.as_of_date)
+        except ValueError:
+            raise bad_input(f"as-of date {config.as_of_date!r} is not a date like 2026-01-31") from None
+    else:
+        as_of = datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1)
+    with connect(tierflow.layout.warehouse) as con:
+        write_run_parameters(con, run_id=context.run_id, as_of=as_of, policy=policy)
+    context.log.info(f"computing tiers as of {as_of} under policy {policy.version}")
+    yield dg.MaterializeResult(
+        asset_key=RUN_PARAMETER_KEYS[0],
+        metadata={"as_of_date": as_of.isoformat(), "policy_version": policy.version},
+    )
+    yield dg.MaterializeResult(asset_key=RUN_PARAMETER_KEYS[1], metadata={"tiers": len(policy.tiers)})
+
+
+ingest_assets = [build_ingest_asset(spec) for spec in INPUTS.values()]
+reconciliation_checks = [build_reconciliation_check(spec) for spec in INPUTS.values()]

@@ -1,0 +1,171 @@
+"""Running the tier job in-process and turning its events into a run summary (the CLI and tests use it)."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import time
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import dagster as dg
+from dagster._core.instance.ref import InstanceRef
+
+from orchestration.defs import build_definitions
+from orchestration.defs.resources import BAD_INPUT
+from orchestration.defs.schedules import TIER_JOB_NAME, run_config_for
+from orchestration.policy import load_policy
+from orchestration.progress import DbtEchoFilter
+from orchestration.settings import Settings
+
+EXIT_PUBLISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BLOCKED = 0, 1, 2, 3
+
+
+class BadInputError(Exception):
+    """Bad input or configuration: reported in one message, exit code 2."""
+
+
+@dataclass
+class RunSummary:
+    status: str  # published | blocked | error
+    as_of: str
+    run_id: str | None = None
+    policy_version: str | None = None
+    inputs: dict[str, dict] = field(default_factory=dict)
+    checks: list[dict] = field(default_factory=list)
+    tier_counts: dict[str, int] = field(default_factory=dict)
+    customers: dict[str, int] = field(default_factory=dict)
+    published: dict[str, str] = field(default_factory=dict)
+    message: str | None = None
+    seconds: float = 0.0
+
+    @property
+    def exit_code(self) -> int:
+        if self.status == "published":
+            return EXIT_PUBLISHED
+        if self.status == "blocked":
+            return EXIT_BLOCKED
+        return EXIT_BAD_INPUT if self.message and self.message.startswith("bad input:") else EXIT_FAILED
+
+    @property
+    def failed_checks(self) -> list[dict]:
+        return [c for c in self.checks if not c["passed"]]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "as_of": self.as_of,
+            "run_id": self.run_id,
+            "policy_version": self.policy_version,
+            "inputs": self.inputs,
+            "customers": self.customers,
+            "tier_counts": self.tier_counts,
+            "checks": self.checks,
+            "published": self.published,
+            "message": self.message,
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def _value(metadata: dict, key: str) -> Any:
+    entry = metadata.get(key)
+    return getattr(entry, "value", entry)
+
+
+def _root_cause(error: Any) -> str:
+    """The innermost error of a Dagster failure: the wrapper only says which op failed."""
+    while getattr(error, "cause", None) is not None:
+        error = error.cause
+    return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
+
+
+def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSummary:
+    summary.run_id = result.run_id
+    for event in result.get_asset_materialization_events():
+        materialization = event.materialization
+        key = materialization.asset_key.path
+        metadata = materialization.metadata
+        if key[0] == "landing":
+            summary.inputs[key[1]] = {
+                name: _value(metadata, name)
+                for name in ("files_seen", "files_loaded", "files_skipped", "rows_read", "rows_accepted",
+                             "rows_quarantined", "quarantine_reasons")
+            }
+        elif key == ["tierflow", "run_parameters"]:
+            summary.policy_version = _value(metadata, "policy_version")
+        elif key == ["published_tables"]:
+            summary.tier_counts = _value(metadata, "tier_counts")
+            summary.customers = _value(metadata, "customers")
+            summary.published["duckdb"] = str(_value(metadata, "duckdb_path"))
+            summary.published["parquet"] = str(_value(metadata, "parquet_dir"))
+        elif key == ["crm_segment_export"]:
+            summary.published["crm_export"] = str(_value(metadata, "directory"))
+    for evaluation in result.get_asset_check_evaluations():
+        summary.checks.append(
+            {
+                "asset": evaluation.asset_key.to_user_string(),
+                "check": evaluation.check_name,
+                "passed": evaluation.passed,
+            }
+        )
+    failures = [e for e in result.all_events if e.is_step_failure]
+    bad_input = [
+        f.step_failure_data.user_failure_data.description
+        for f in failures
+        if f.step_failure_data.user_failure_data
+        and _value(f.step_failure_data.user_failure_data.metadata, "tierflow_error") == BAD_INPUT
+    ]
+    if result.success and "crm_export" in summary.published:
+        summary.status = "published"
+    elif bad_input:
+        summary.status, summary.message = "error", "bad input: " + "\n".join(bad_input)
+    elif summary.failed_checks:
+        names = ", ".join(f"{c['asset']}:{c['check']}" for c in summary.failed_checks)
+        summary.status, summary.message = "blocked", f"quality gate failed, nothing was published: {names}"
+    else:
+        errors = [
+            f"{f.step_key}: {_root_cause(f.step_failure_data.error)}" for f in failures if f.step_failure_data.error
+        ]
+        summary.status = "error"
+        summary.message = "; ".join(errors) or "the run failed before publishing"
+    return summary
+
+
+def run_pipeline(settings: Settings, as_of: date, *, verbose: bool = False) -> RunSummary:
+    """Ingest, transform, gate and publish as of `as_of`. Never raises for bad input: see the summary."""
+    started = time.perf_counter()
+    summary = RunSummary(status="error", as_of=as_of.isoformat())
+    layout = settings.layout.ensure()
+    if not settings.landing_dir.is_dir():
+        summary.message = f"bad input: landing directory {settings.landing_dir} does not exist"
+        return summary
+    load_policy(settings.policy)  # PolicyError: the caller reports it as bad input
+    defs = build_definitions(settings)
+    layout.dagster_home.mkdir(parents=True, exist_ok=True)
+    with (
+        dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(layout.dagster_home))) as instance,
+        contextlib.redirect_stdout(DbtEchoFilter(verbose)),
+    ):
+        result = defs.resolve_job_def(TIER_JOB_NAME).execute_in_process(
+            run_config={
+                **run_config_for(as_of.isoformat()),
+                "loggers": {"tierflow_cli": {"config": {"verbose": verbose}}},
+            },
+            instance=instance,
+            raise_on_error=False,
+            tags={"tierflow/as_of": as_of.isoformat(), "tierflow/trigger": "cli"},
+        )
+    _summarise(result, summary)
+    summary.seconds = time.perf_counter() - started
+    run_dir = layout.run_dir(summary.run_id)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    (run_dir / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
+    logging.getLogger("tierflow").debug("summary written to %s", run_dir / "summary.json")
+    return summary
+
+
+def summary_path(settings: Settings, run_id: str) -> Path:
+    return settings.layout.run_dir(run_id) / "summary.json"
