@@ -115,7 +115,9 @@ _P_TS_UTC = 0.02
 # customers with orders land below 1,000 / 1,000-5,000 / 5,000-10,000 / above 10,000 CNY of net spend in the
 # last 365 days.
 _P_PROSPECT = 0.03  # profile, never ordered
-_P_PREEXISTING = 0.5  # already a customer when the window opens
+# Half of the customer base joined within the last two years; a short window mostly shows existing
+# customers, a long one mostly customers who joined during it.
+_JOIN_HALF_LIFE_DAYS = 730.0
 _P_NO_PROFILE = 0.01  # ordering customers whose profile never reached the CRM extract
 # Two segments: regulars buy on a steady cadence and stay; casual buyers come now and then and drift off.
 # A single heavy-tailed population would put too many customers in the top tier and too few in Gold.
@@ -133,7 +135,9 @@ _P_FAVOURITE_CATEGORY = 0.6
 _P_PREFERRED_CHANNEL = 0.7
 _P_HOME_STORE = 0.85
 
-CATEGORIES: tuple[str, ...] = ("apparel", "beauty", "electronics", "groceries", "home", "sports", "toys", "books")
+CATEGORIES: tuple[str, ...] = (
+    "apparel", "beauty", "electronics", "groceries", "home", "sports", "toys", "books",
+)
 _CATEGORY_POPULARITY = np.array([0.22, 0.14, 0.10, 0.18, 0.12, 0.10, 0.06, 0.08])
 _CATEGORY_PRICE = np.array([1.0, 0.9, 2.6, 0.45, 1.3, 1.1, 0.8, 0.35])
 
@@ -444,7 +448,7 @@ def _months(start: date, end: date) -> list[_Month]:
 
 
 def _season_weights(start: date, end: date) -> np.ndarray:
-    """Relative order volume per day of the window, normalised to a mean of 1 over the year ending at `end`."""
+    """Relative order volume per window day, normalised to a mean of 1 over the year ending at `end`."""
     ref_start = end - timedelta(days=364)
     lo = min(start, ref_start)
     w = _raw_season(lo, end)
@@ -517,7 +521,7 @@ def _currency_mix(home: str) -> list[str]:
 
 def _draw_customers(rng: np.random.Generator, n: int, days: int) -> _Customers:
     prospect = rng.random(n) < _P_PROSPECT
-    pre = (rng.random(n) < _P_PREEXISTING) & ~prospect
+    pre = (rng.random(n) < 0.5 ** (days / _JOIN_HALF_LIFE_DAYS)) & ~prospect
     new = ~pre & ~prospect
     join = np.where(pre, 0, rng.integers(0, days, n)).astype(np.int64)
     regular = rng.random(n) < _P_REGULAR
@@ -573,12 +577,14 @@ def _draw_counts(rng: np.random.Generator, state: _Customers, months: list[_Mont
         orders.append((rng.poisson(lam) + _first_order_here(state, m)).astype(np.uint16))
 
     # A customer from before the window who happens to draw no order at all would look like a prospect;
-    # prospects are a separate, deliberate few percent, so give each of them one order somewhere in their
-    # active span (placed on the seasonal curve like any other order of that month).
+    # prospects are a separate, deliberate few percent. Customers still around buy at least once a year,
+    # so over a year or more each of them gets one order somewhere in their active span (placed on the
+    # seasonal curve like any other order of that month); shorter windows keep a matching share idle.
     total = np.zeros(state.rate.size, dtype=np.int64)
     for oc in orders:
         total += oc
-    idle = np.flatnonzero((total == 0) & (state.churn > state.join))
+    days = months[-1].hi
+    idle = np.flatnonzero((total == 0) & (state.churn > state.join) & (rng.random(total.size) * 365 < days))
     if idle.size:
         span = state.churn[idle] - state.join[idle]
         day = state.join[idle] + np.floor(rng.random(idle.size) * span).astype(np.int64)

@@ -42,7 +42,7 @@ def build_ingest_asset(spec: InputSpec) -> dg.AssetsDefinition:
                 timezone=policy.timezone,
                 currency=policy.currency,
                 currencies=convertible_currencies(),
-                run_id=context.run_id,
+                run_id=context.run.run_id,
                 progress=context.log.info,
             )
         except LandingFileError as exc:
@@ -126,7 +126,7 @@ def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfi
     else:
         as_of = datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1)
     with connect(tierflow.layout.warehouse) as con:
-        write_run_parameters(con, run_id=context.run_id, as_of=as_of, policy=policy)
+        write_run_parameters(con, run_id=context.run.run_id, as_of=as_of, policy=policy)
     context.log.info(f"computing tiers as of {as_of} under policy {policy.version}")
     yield dg.MaterializeResult(
         asset_key=RUN_PARAMETER_KEYS[0],

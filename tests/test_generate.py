@@ -1,0 +1,356 @@
+"""Tests for the demo landing-zone generator (orchestration/generate.py); small sizes, a few seconds in all."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from orchestration import generate as gen
+from orchestration.generate import (
+    DIRTY_KINDS,
+    EVENTS_COLUMNS,
+    ORDERS_COLUMNS,
+    PROFILES_COLUMNS,
+    GenerateReport,
+    generate_landing,
+)
+
+END = date(2026, 6, 30)
+TS_LOCAL = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
+TS_OFFSET = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+08:00$")
+TS_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
+UNITS_PER_USD = {"CNY": 7.2, "USD": 1.0, "HKD": 7.8}
+TIER_EDGES = [-np.inf, 1000, 5000, 10000, np.inf]
+
+
+def _read_csv(path: Path) -> pd.DataFrame:
+    # Exact text: an empty field stays "" so tests can tell "0" from empty.
+    return pd.read_csv(path, dtype=str, keep_default_na=False)
+
+
+def _read_all(folder: Path, pattern: str) -> pd.DataFrame:
+    return pd.concat([_read_csv(p) for p in sorted(folder.glob(pattern))], ignore_index=True)
+
+
+def _local_times(ts: pd.Series) -> pd.Series:
+    """Policy-zone wall time of each of the three timestamp spellings."""
+    utc = ts.str.endswith("Z")
+    wall = pd.to_datetime(ts.str.slice(0, 19).str.replace("T", " "), format="%Y-%m-%d %H:%M:%S")
+    return wall.where(~utc, wall + pd.Timedelta(hours=8))
+
+
+def _net_spend_cny(orders: pd.DataFrame, end: date) -> pd.Series:
+    """Net spend in CNY over the 365 days ending on `end`, per customer with any order."""
+    local = _local_times(orders["order_ts"])
+    amount = orders["amount"].astype(float)
+    refunded = pd.to_numeric(orders["refunded_amount"].replace("", "0"))
+    to_cny = orders["currency"].map({c: 7.2 / u for c, u in UNITS_PER_USD.items()})
+    net = np.where(orders["status"] == "completed", amount - refunded, 0.0) * to_cny
+    since = pd.Timestamp(end) - pd.Timedelta(days=364)
+    in_window = (local >= since).to_numpy()
+    spend = pd.Series(net[in_window]).groupby(orders["customer_id"].to_numpy()[in_window]).sum()
+    return spend.reindex(orders["customer_id"].unique(), fill_value=0.0)
+
+
+def _month_labels(start: date, end: date) -> list[str]:
+    labels = []
+    y, m = start.year, start.month
+    while (y, m) <= (end.year, end.month):
+        labels.append(f"{y:04d}-{m:02d}")
+        y, m = (y + 1, 1) if m == 12 else (y, m + 1)
+    return labels
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(root)): p.read_bytes() for p in sorted(root.rglob("*")) if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def clean(tmp_path_factory: pytest.TempPathFactory) -> GenerateReport:
+    out = tmp_path_factory.mktemp("clean")
+    return generate_landing(out, customers=200, days=400, seed=7, end=END)
+
+
+@pytest.fixture(scope="module")
+def dirty(tmp_path_factory: pytest.TempPathFactory) -> GenerateReport:
+    out = tmp_path_factory.mktemp("dirty")
+    return generate_landing(out, customers=300, days=400, seed=11, end=END, dirty_rate=0.05)
+
+
+# --- determinism -------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+def test_same_arguments_give_identical_bytes(tmp_path: Path, fmt: str) -> None:
+    args = dict(customers=150, days=90, end=END, fmt=fmt, dirty_rate=0.05)
+    generate_landing(tmp_path / "a", seed=3, **args)
+    generate_landing(tmp_path / "b", seed=3, **args)
+    generate_landing(tmp_path / "c", seed=4, **args)
+    a, b, c = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
+    assert a == b
+    assert a.keys() == c.keys()
+    assert a["orders/orders_2026-06." + fmt] != c["orders/orders_2026-06." + fmt]
+
+
+# --- layout ------------------------------------------------------------------------------------------------
+
+
+def test_layout_and_headers(clean: GenerateReport) -> None:
+    out = clean.out_dir
+    months = _month_labels(END - timedelta(days=399), END)
+    assert sorted(p.name for p in (out / "orders").iterdir()) == [f"orders_{m}.csv" for m in months]
+    assert sorted(p.name for p in (out / "events").iterdir()) == [f"events_{m}.csv" for m in months]
+    assert [p.name for p in (out / "profiles").iterdir()] == ["profiles.csv"]
+    assert sorted(clean.files) == sorted(p for p in out.rglob("*") if p.is_file())
+
+    expected = {"orders": ORDERS_COLUMNS, "profiles": PROFILES_COLUMNS, "events": EVENTS_COLUMNS}
+    for path in clean.files:
+        header = path.read_bytes().split(b"\n", 1)[0].decode()
+        assert header == ",".join(expected[path.parent.name])
+    assert ORDERS_COLUMNS == ("order_id", "customer_id", "order_ts", "amount", "currency", "status",
+                              "refunded_amount", "category", "channel", "store_id")
+    assert PROFILES_COLUMNS == ("customer_id", "signup_date", "birth_date", "gender", "region", "city",
+                                "occupation", "interests", "email", "phone", "marketing_opt_in")
+    assert EVENTS_COLUMNS == ("event_id", "customer_id", "event_ts", "event_type")
+
+
+def test_report_counts_match_files(clean: GenerateReport) -> None:
+    out = clean.out_dir
+    assert clean.customers == 200
+    assert clean.orders == len(_read_all(out / "orders", "*.csv"))
+    assert clean.profiles == len(_read_csv(out / "profiles" / "profiles.csv"))
+    assert clean.events == len(_read_all(out / "events", "*.csv"))
+    assert clean.dirty_rows == dict.fromkeys(DIRTY_KINDS, 0)
+    assert clean.seconds > 0
+
+
+def test_clean_values_follow_the_contract(clean: GenerateReport) -> None:
+    orders = _read_all(clean.out_dir / "orders", "*.csv")
+    assert orders["order_id"].is_unique
+    assert orders["order_id"].str.fullmatch(r"O\d{8}").all()
+    assert orders["customer_id"].str.fullmatch(r"C\d{7}").all()
+    assert orders["amount"].str.fullmatch(r"\d+\.\d\d").all()
+    assert set(orders["currency"]) <= {"CNY", "USD", "HKD"}
+    assert set(orders["status"]) == {"completed", "cancelled", "refunded"}
+    assert set(orders["channel"]) == {"store", "web", "app", "mini_program"}
+    assert set(orders["category"]) <= set(gen.CATEGORIES)
+    assert (orders["store_id"] != "").eq(orders["channel"] == "store").all()
+    assert orders.loc[orders["channel"] == "store", "store_id"].str.fullmatch(r"S0[0-4]\d").all()
+
+    amount = orders["amount"].astype(float)
+    refunded = pd.to_numeric(orders["refunded_amount"].replace("", "0"))
+    full = orders["status"] == "refunded"
+    assert (orders.loc[full, "refunded_amount"] == orders.loc[full, "amount"]).all()
+    partial = (orders["status"] == "completed") & (refunded > 0)
+    assert partial.any() and (refunded[partial] < amount[partial]).all()
+    assert {"0", ""} <= set(orders.loc[~full & ~partial, "refunded_amount"])
+
+    ts = orders["order_ts"]
+    styles = ts.str.match(TS_LOCAL) | ts.str.match(TS_OFFSET) | ts.str.match(TS_UTC)
+    assert styles.all()
+    assert ts.str.match(TS_OFFSET).any() and ts.str.match(TS_UTC).any()
+
+    profiles = _read_csv(clean.out_dir / "profiles" / "profiles.csv")
+    assert profiles["customer_id"].is_unique
+    assert profiles["signup_date"].str.fullmatch(r"\d{4}-\d\d-\d\d").all()
+    assert set(profiles["gender"]) <= {"F", "M", ""}
+    assert set(profiles["marketing_opt_in"]) == {"true", "false"}
+    phones = profiles.loc[profiles["phone"] != "", "phone"]
+    assert phones.str.fullmatch(r"\+86 1\d\d \d{4} \d{4}").all()
+
+    events = _read_all(clean.out_dir / "events", "*.csv")
+    assert events["event_id"].is_unique
+    assert events["event_ts"].str.fullmatch(TS_LOCAL).all()
+    assert set(events["event_type"]) <= {"sign_in", "referral", "review", "activity", "share"}
+
+
+def test_signup_precedes_first_order_and_prospects_exist(tmp_path: Path) -> None:
+    report = generate_landing(tmp_path, customers=1500, days=730, seed=5, end=END)
+    orders = _read_all(tmp_path / "orders", "*.csv")
+    profiles = _read_csv(tmp_path / "profiles" / "profiles.csv").set_index("customer_id")
+    first = _local_times(orders["order_ts"]).dt.date.groupby(orders["customer_id"]).min()
+    signup = profiles["signup_date"].map(date.fromisoformat)
+    both = first.index.intersection(signup.index)
+    assert (signup[both] <= first[both]).all()
+    assert (signup < END - timedelta(days=729)).any()  # signed up before the window
+    prospects = signup.index.difference(first.index)
+    no_profile = first.index.difference(signup.index)
+    assert 0.01 < len(prospects) / report.customers < 0.06
+    assert 0 < len(no_profile) < 0.03 * len(first)
+
+
+# --- realism -----------------------------------------------------------------------------------------------
+
+
+def test_every_tier_band_is_present(clean: GenerateReport) -> None:
+    orders = _read_all(clean.out_dir / "orders", "*.csv")
+    bands = pd.cut(_net_spend_cny(orders, END), TIER_EDGES, right=False, labels=False).value_counts()
+    assert sorted(bands.index) == [0, 1, 2, 3], bands
+
+
+def test_no_timestamp_after_end(clean: GenerateReport) -> None:
+    last = pd.Timestamp(END) + pd.Timedelta(hours=23, minutes=59, seconds=59)
+    first = pd.Timestamp(END - timedelta(days=399))
+    orders = _read_all(clean.out_dir / "orders", "*.csv")
+    local = _local_times(orders["order_ts"])
+    assert local.max() <= last and local.min() >= first
+    events = _read_all(clean.out_dir / "events", "*.csv")
+    event_local = pd.to_datetime(events["event_ts"], format="%Y-%m-%d %H:%M:%S")
+    assert event_local.max() <= last and event_local.min() >= first
+
+
+def test_each_orders_file_holds_its_local_month(clean: GenerateReport) -> None:
+    for path in sorted((clean.out_dir / "orders").glob("*.csv")):
+        local = _local_times(_read_csv(path)["order_ts"])
+        assert (local.dt.strftime("%Y-%m") == path.stem.removeprefix("orders_")).all()
+
+
+def test_utc_and_offset_spellings_are_the_same_instant() -> None:
+    local = np.array([datetime(2025, 3, 1, 5, 6, 7), datetime(2024, 12, 31, 23, 0, 0)], dtype="datetime64[s]")
+    secs = local.astype(np.int64)
+    text = gen._order_timestamps(secs, np.array([2, 1])).to_pylist()
+    assert text == ["2025-02-28T21:06:07Z", "2024-12-31T23:00:00+08:00"]
+
+
+def test_singles_day_is_a_peak(tmp_path: Path) -> None:
+    generate_landing(tmp_path, customers=600, days=60, seed=2, end=date(2025, 11, 30))
+    local = _local_times(_read_all(tmp_path / "orders", "*.csv")["order_ts"])
+    per_day = local.dt.date.value_counts()
+    assert per_day[date(2025, 11, 11)] > 3 * per_day.median()
+
+
+# --- dirty rows --------------------------------------------------------------------------------------------
+
+
+def test_dirty_rows_of_every_kind(dirty: GenerateReport) -> None:
+    assert set(dirty.dirty_rows) == set(DIRTY_KINDS)
+    assert all(count > 0 for count in dirty.dirty_rows.values()), dirty.dirty_rows
+    out = dirty.out_dir
+    orders = _read_all(out / "orders", "*.csv")
+    order_kinds = [k for k in DIRTY_KINDS if k.startswith("orders.")]
+    assert 0.03 < sum(dirty.dirty_rows[k] for k in order_kinds) / len(orders) < 0.08
+    assert dirty.orders == len(orders)
+
+    amount_ok = orders["amount"].str.fullmatch(r"-?\d+\.\d\d")
+    negative = orders["amount"].str.fullmatch(r"-\d+\.\d\d")
+    assert (~amount_ok).sum() == dirty.dirty_rows["orders.unparseable_amount"]
+    assert negative.sum() == dirty.dirty_rows["orders.negative_amount"]
+    repeated = orders[orders["order_id"].duplicated(keep=False)]
+    assert repeated["order_id"].nunique() == dirty.dirty_rows["orders.duplicate_order_conflict"]
+    assert (repeated.groupby("order_id")["amount"].nunique() == 2).all()
+    assert orders["order_ts"].str.startswith("2099-").sum() == dirty.dirty_rows["orders.future_timestamp"]
+    ts_ok = orders["order_ts"].str.match(TS_LOCAL) | orders["order_ts"].str.match(TS_OFFSET) | orders[
+        "order_ts"
+    ].str.match(TS_UTC)
+    assert (~ts_ok).sum() == dirty.dirty_rows["orders.unparseable_timestamp"]
+    assert (~orders["currency"].isin(["CNY", "USD", "HKD"])).sum() == dirty.dirty_rows["orders.unknown_currency"]
+    assert (orders["customer_id"] == "").sum() == dirty.dirty_rows["orders.missing_customer_id"]
+    assert (~orders["status"].isin(["completed", "cancelled", "refunded"])).sum() == dirty.dirty_rows[
+        "orders.bad_status"
+    ]
+    valid = amount_ok & ~negative
+    refunded = pd.to_numeric(orders["refunded_amount"].replace("", "0"))
+    bad_refund = (refunded < 0) | (valid & (refunded > pd.to_numeric(orders["amount"], errors="coerce")))
+    assert bad_refund.sum() == dirty.dirty_rows["orders.bad_refund"]
+
+    profiles = _read_csv(out / "profiles" / "profiles.csv")
+    assert (profiles["customer_id"] == "").sum() == dirty.dirty_rows["profiles.missing_customer_id"]
+    parsed = pd.to_datetime(profiles["signup_date"], format="%Y-%m-%d", errors="coerce")
+    assert parsed.isna().sum() == dirty.dirty_rows["profiles.unparseable_date"]
+
+    events = _read_all(out / "events", "*.csv")
+    assert (events["customer_id"] == "").sum() == dirty.dirty_rows["events.missing_customer_id"]
+    assert (~events["event_ts"].str.match(TS_LOCAL)).sum() == dirty.dirty_rows["events.unparseable_timestamp"]
+
+
+def test_dirty_csv_quotes_only_what_needs_quoting(dirty: GenerateReport) -> None:
+    text = "".join(p.read_text(encoding="utf-8") for p in sorted((dirty.out_dir / "orders").glob("*.csv")))
+    assert '"1,234.56"' in text
+    quoted_lines = [line for line in text.splitlines() if '"' in line]
+    assert all('"1,234.56"' in line for line in quoted_lines)
+    assert len(quoted_lines) < 0.01 * len(text.splitlines())
+
+
+def test_no_dirty_rows_at_rate_zero(clean: GenerateReport) -> None:
+    orders = _read_all(clean.out_dir / "orders", "*.csv")
+    assert orders["order_id"].is_unique
+    assert orders["amount"].str.fullmatch(r"\d+\.\d\d").all()
+    assert (orders["customer_id"] != "").all()
+    assert not orders["order_ts"].str.startswith("2099").any()
+    profiles = _read_csv(clean.out_dir / "profiles" / "profiles.csv")
+    assert (profiles["customer_id"] != "").all()
+    assert pd.to_datetime(profiles["signup_date"], format="%Y-%m-%d", errors="coerce").notna().all()
+    events = _read_all(clean.out_dir / "events", "*.csv")
+    assert (events["customer_id"] != "").all()
+
+
+# --- parquet -----------------------------------------------------------------------------------------------
+
+
+def test_parquet_is_all_strings_with_csv_semantics(tmp_path: Path) -> None:
+    args = dict(customers=120, days=45, seed=9, end=END, dirty_rate=0.1)
+    generate_landing(tmp_path / "csv", fmt="csv", **args)
+    report = generate_landing(tmp_path / "pq", fmt="parquet", **args)
+    assert report.files and all(p.suffix == ".parquet" for p in report.files)
+    for path in report.files:
+        table = pq.read_table(path)
+        assert all(field.type == pa.string() for field in table.schema), table.schema
+        twin = tmp_path / "csv" / path.relative_to(tmp_path / "pq").with_suffix(".csv")
+        from_csv = _read_csv(twin)
+        from_parquet = table.to_pandas().fillna("")  # a null in Parquet is an empty field in CSV
+        assert list(from_parquet.columns) == list(from_csv.columns)
+        pd.testing.assert_frame_equal(from_parquet, from_csv, check_dtype=False)
+
+
+# --- files and arguments -----------------------------------------------------------------------------------
+
+
+def test_regenerating_replaces_earlier_files(tmp_path: Path) -> None:
+    generate_landing(tmp_path, customers=50, days=120, seed=1, end=END, fmt="parquet")
+    (tmp_path / "orders" / "README.txt").write_text("keep me")
+    report = generate_landing(tmp_path, customers=50, days=20, seed=1, end=END)
+    on_disk = sorted(p for p in tmp_path.rglob("*") if p.is_file() and p.name != "README.txt")
+    assert on_disk == sorted(report.files)
+    assert (tmp_path / "orders" / "README.txt").exists()
+
+
+def test_profiles_split_into_numbered_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(gen, "PROFILES_PER_FILE", 40)
+    report = generate_landing(tmp_path, customers=100, days=30, seed=1, end=END)
+    names = sorted(p.name for p in (tmp_path / "profiles").iterdir())
+    assert names == ["profiles_0001.csv", "profiles_0002.csv", "profiles_0003.csv"]
+    assert sum(len(_read_csv(tmp_path / "profiles" / n)) for n in names) == report.profiles
+
+
+def test_progress_messages(tmp_path: Path) -> None:
+    messages: list[str] = []
+    generate_landing(tmp_path, customers=30, days=40, seed=1, end=END, progress=messages.append)
+    assert any(re.fullmatch(r"orders 2026-06: [\d,]+ rows", m) for m in messages), messages
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ({"customers": 0}, "customers"),
+        ({"customers": 2.5}, "customers"),
+        ({"days": 0}, "days"),
+        ({"dirty_rate": 0.51}, "dirty_rate"),
+        ({"dirty_rate": -0.01}, "dirty_rate"),
+        ({"fmt": "json"}, "format"),
+        ({"currency": "XYZ"}, "currency"),
+        ({"seed": -1}, "seed"),
+    ],
+)
+def test_invalid_arguments(tmp_path: Path, override: dict[str, object], message: str) -> None:
+    args: dict[str, object] = dict(customers=10, days=10, seed=1, end=END)
+    args.update(override)
+    with pytest.raises(ValueError, match=message):
+        generate_landing(tmp_path, **args)  # type: ignore[arg-type]
+    assert not (tmp_path / "orders").exists()
