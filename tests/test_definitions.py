@@ -1,0 +1,67 @@
+"""The Dagster code location: it loads and validates, groups assets by concern, gates publishing behind
+blocking checks, and its daily schedule asks for the previous day."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import dagster as dg
+import pytest
+
+from orchestration.defs import build_definitions
+from orchestration.paths import REPO_ROOT
+from orchestration.settings import Settings
+
+
+@pytest.fixture(scope="module")
+def defs(tmp_path_factory: pytest.TempPathFactory) -> dg.Definitions:
+    home = tmp_path_factory.mktemp("home")
+    return build_definitions(Settings(home=home, schedule_cron="30 1 * * *"))
+
+
+def test_assets_are_grouped_by_concern(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    groups = {key.to_user_string(): graph.get(key).group_name for key in graph.get_all_asset_keys()}
+    assert groups["landing/orders"] == "ingest"
+    assert groups["marts/customer_tiers"] == "transform"
+    assert groups["published_tables"] == "publish" and groups["crm_segment_export"] == "publish"
+
+
+def test_publishing_waits_for_blocking_suites_on_every_published_table(defs: dg.Definitions) -> None:
+    graph = defs.resolve_asset_graph()
+    checks = {(k.asset_key.to_user_string(), k.name): graph.get_check_spec(k) for k in graph.asset_check_keys}
+    for table in ("marts/customer_tiers", "marts/crm_segments"):
+        assert checks[(table, "expectation_suite")].blocking
+    for upstream in ("marts/customer_tiers", "marts/crm_segments"):
+        key = dg.AssetKey.from_user_string(upstream)
+        assert dg.AssetKey("published_tables") in graph.get(key).child_keys
+        assert dg.AssetKey("crm_segment_export") in graph.get(key).child_keys
+    assert checks[("landing/orders", "rows_reconcile")].blocking
+
+
+def test_daily_schedule_computes_the_previous_local_day(defs: dg.Definitions) -> None:
+    schedule = defs.resolve_schedule_def("daily_tiers")
+    assert schedule.cron_schedule == "30 1 * * *"
+    assert schedule.execution_timezone == "Asia/Shanghai"  # the policy's zone unless configured
+    when = datetime(2026, 3, 10, 1, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
+    with dg.build_schedule_context(scheduled_execution_time=when) as context:
+        request = schedule.evaluate_tick(context).run_requests[0]
+    assert request.run_config["ops"]["run_parameters"]["config"]["as_of_date"] == "2026-03-09"
+    assert request.job_name in (None, "tier_job")
+
+
+@pytest.mark.slow
+def test_dagster_definitions_validate(tmp_path: Path) -> None:
+    dagster = Path(sys.executable).parent / "dagster"
+    done = subprocess.run(
+        [str(dagster), "definitions", "validate", "-m", "orchestration"],
+        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
+        env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "TIERFLOW_HOME": str(tmp_path),
+             "DAGSTER_HOME": str(tmp_path)},
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert "All code locations passed validation" in done.stderr + done.stdout
