@@ -46,22 +46,30 @@ def _print_summary(summary: RunSummary) -> None:
     for name, counts in summary.inputs.items():
         if not counts.get("files_seen"):
             continue
-        line = (f"  {name:<9} {counts['files_loaded']} new file(s), {counts['files_skipped']} already ingested; "
-                f"rows read {counts['rows_read']:,} = accepted {counts['rows_accepted']:,} "
-                f"+ quarantined {counts['rows_quarantined']:,}")
+        line = (
+            f"  {name:<9} {counts['files_loaded']} new file(s), {counts['files_skipped']} already ingested; "
+            f"rows read {counts['rows_read']:,} = accepted {counts['rows_accepted']:,} "
+            f"+ quarantined {counts['rows_quarantined']:,}"
+        )
         print(line, file=out)
         if counts.get("quarantine_reasons"):
             reasons = ", ".join(f"{k} {v:,}" for k, v in counts["quarantine_reasons"].items())
             print(f"            quarantine reasons: {reasons}", file=out)
     if summary.tier_counts:
         total = sum(summary.tier_counts.values()) or 1
-        print(f"  customers {summary.customers.get('total', 0):,} "
-              f"({summary.customers.get('without_profile', 0):,} with orders but no profile, "
-              f"{summary.customers.get('without_orders', 0):,} without orders)", file=out)
+        print(
+            f"  customers {summary.customers.get('total', 0):,} "
+            f"({summary.customers.get('without_profile', 0):,} with orders but no profile, "
+            f"{summary.customers.get('without_orders', 0):,} without orders)",
+            file=out,
+        )
         for tier, count in summary.tier_counts.items():
             print(f"    {tier:<12} {count:>10,}  {100 * count / total:5.1f}%", file=out)
     checks = summary.checks
-    print(f"  checks    {sum(c['passed'] for c in checks)} passed, {len(summary.failed_checks)} failed", file=out)
+    print(
+        f"  checks    {sum(c['passed'] for c in checks)} passed, {len(summary.failed_checks)} failed",
+        file=out,
+    )
     for check in summary.failed_checks:
         print(f"    FAILED  {check['asset']} {check['check']}", file=out)
     for what, where in summary.published.items():
@@ -98,8 +106,10 @@ def cmd_generate(args: argparse.Namespace) -> int:
         dirty_rate=args.dirty_rate,
         progress=_err,
     )
-    _err(f"wrote {report.orders:,} orders, {report.profiles:,} profiles and {report.events:,} events "
-         f"for {report.customers:,} customers to {report.out_dir} in {report.seconds:.1f} s")
+    _err(
+        f"wrote {report.orders:,} orders, {report.profiles:,} profiles and {report.events:,} events "
+        f"for {report.customers:,} customers to {report.out_dir} in {report.seconds:.1f} s"
+    )
     return 0
 
 
@@ -109,7 +119,14 @@ def cmd_demo(args: argparse.Namespace) -> int:
     as_of = datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1)
     landing = settings.home / "demo_landing"
     _err(f"generating demo data for {args.customers:,} customers into {landing} …")
-    args.out, args.days, args.seed, args.end, args.format, args.dirty_rate = landing, 730, 7, as_of, "csv", 0.002
+    args.out, args.days, args.seed, args.end, args.format, args.dirty_rate = (
+        landing,
+        730,
+        7,
+        as_of,
+        "csv",
+        0.002,
+    )
     cmd_generate(args)
     _err(f"running the tier job as of {as_of} …")
     args.landing, args.as_of, args.policy, args.expectations = landing, as_of, None, None
@@ -140,22 +157,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    run = commands.add_parser("run", help="run the tier job once (ingest → dbt → gates → publish)",
-                              description="Run the tier job in-process, as of one date.")
-    run.add_argument("--landing", type=Path, help="landing directory with orders/, profiles/, events/ "
-                     "(default $TIERFLOW_LANDING or <home>/landing)")
-    run.add_argument("--as-of", type=_date, help="date to compute tiers for, YYYY-MM-DD "
-                     "(default: yesterday in the policy time zone)")
-    run.add_argument("--home", type=Path, help="tierflow home: warehouse, published tables, exports "
-                     "(default $TIERFLOW_HOME or ./tierflow_home)")
+    run = commands.add_parser(
+        "run",
+        help="run the tier job once (ingest → dbt → gates → publish)",
+        description="Run the tier job in-process, as of one date.",
+    )
+    run.add_argument(
+        "--landing",
+        type=Path,
+        help="landing directory with orders/, profiles/, events/ (default $TIERFLOW_LANDING or <home>/landing)",
+    )
+    run.add_argument(
+        "--as-of",
+        type=_date,
+        help="date to compute tiers for, YYYY-MM-DD (default: yesterday in the policy time zone)",
+    )
+    run.add_argument(
+        "--home",
+        type=Path,
+        help="tierflow home: warehouse, published tables, exports (default $TIERFLOW_HOME or ./tierflow_home)",
+    )
     run.add_argument("--policy", type=Path, help="tier policy YAML (default: the shipped policy)")
     run.add_argument("--expectations", type=Path, help="directory of Great Expectations suites")
     run.add_argument("--json", action="store_true", help="print one JSON summary object on stdout")
     run.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")
     run.set_defaults(func=cmd_run)
 
-    gen = commands.add_parser("generate", help="write a realistic demo landing zone",
-                              description="Generate a deterministic landing zone (same seed, same bytes).")
+    gen = commands.add_parser(
+        "generate",
+        help="write a realistic demo landing zone",
+        description="Generate a deterministic landing zone (same seed, same bytes).",
+    )
     gen.add_argument("--customers", type=_positive, required=True, help="number of customers")
     gen.add_argument("--days", type=_positive, default=730, help="days of orders, ending on --end (default 730)")
     gen.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
@@ -165,9 +197,11 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--dirty-rate", type=float, default=0.0, help="share of bad rows, 0 to 0.5 (default 0)")
     gen.set_defaults(func=cmd_generate)
 
-    demo = commands.add_parser("demo", help="generate demo data and run the tier job on it",
-                               description="Generate two years of demo data into <home>/demo_landing and run "
-                               "the tier job as of yesterday.")
+    demo = commands.add_parser(
+        "demo",
+        help="generate demo data and run the tier job on it",
+        description="Generate two years of demo data into <home>/demo_landing and run the tier job as of yesterday.",
+    )
     demo.add_argument("--customers", type=_positive, default=5000, help="demo customers (default 5000)")
     demo.add_argument("--home", type=Path, help="tierflow home (default ./tierflow_home)")
     demo.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")

@@ -40,8 +40,7 @@ def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str)
         rows = con.execute(f"select count(*) from marts.{SEGMENT_TABLE}").fetchall()[0][0]
         con.execute(f"copy ({select}) to {quote_literal(str(staged / 'segments.csv'))} (format csv, header true)")
         con.execute(
-            f"copy ({select}) to {quote_literal(str(staged / 'segments.parquet'))} "
-            "(format parquet, compression zstd)"
+            f"copy ({select}) to {quote_literal(str(staged / 'segments.parquet'))} (format parquet, compression zstd)"
         )
     files = {
         path.name: {"sha256": sha256_of(path), "bytes": path.stat().st_size, "rows": rows}
@@ -64,4 +63,3 @@ def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str)
     pointer.write_text(name + "\n", encoding="utf-8")
     replace_atomically(pointer, home.crm_exports / "LATEST")
     return CrmExport(final, manifest)
-

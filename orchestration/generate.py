@@ -574,7 +574,7 @@ def _draw_counts(rng: np.random.Generator, state: _Customers, months: list[_Mont
     for m in months:
         lo, hi = _active_span(state, m)
         lam = state.rate * (cum_weight[hi] - cum_weight[lo])
-        orders.append((rng.poisson(lam) + _first_order_here(state, m)).astype(np.uint16))
+        orders.append(np.minimum(rng.poisson(lam) + _first_order_here(state, m), 60_000).astype(np.uint16))
 
     # A customer from before the window who happens to draw no order at all would look like a prospect;
     # prospects are a separate, deliberate few percent. Customers still around buy at least once a year,
@@ -596,7 +596,7 @@ def _draw_counts(rng: np.random.Generator, state: _Customers, months: list[_Mont
     for m, oc in zip(months, orders, strict=True):
         lo, hi = _active_span(state, m)
         lam = state.engagement * (hi - lo) / 30.4 + _EVENTS_PER_ORDER * np.minimum(oc, 4)
-        events.append(rng.poisson(lam).astype(np.uint16))
+        events.append(np.minimum(rng.poisson(lam), 60_000).astype(np.uint16))
     return orders, events
 
 
@@ -607,7 +607,7 @@ def _draw_counts(rng: np.random.Generator, state: _Customers, months: list[_Mont
 
 
 # "00".."99" as little-endian uint16 words: one table lookup writes two digits.
-_PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], dtype=np.uint8).view(np.uint16).ravel()
+_PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], dtype=np.uint8).view("<u2").ravel()
 
 
 def _digits(values: np.ndarray, width: int) -> np.ndarray:
@@ -616,7 +616,7 @@ def _digits(values: np.ndarray, width: int) -> np.ndarray:
     Two digits per division, in 32-bit arithmetic when the values allow: the divisions are the cost.
     """
     pairs = (width + 1) // 2
-    words = np.empty((values.size, pairs), dtype=np.uint16)
+    words = np.empty((values.size, pairs), dtype="<u2")
     wide = values.size > 0 and int(values.max()) >= 2**32
     v = values.astype(np.int64 if wide else np.uint32, copy=True)
     hundred = v.dtype.type(100)
@@ -646,11 +646,11 @@ def _ragged(mat: np.ndarray, mask: np.ndarray) -> pa.Array:
 
 
 def _string_array(n: int, offsets: np.ndarray, data: np.ndarray) -> pa.Array:
-    if offsets[-1] < 2**31:
-        return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)),
-                                                      pa.py_buffer(data)])
-    big = pa.Array.from_buffers(pa.large_string(), n, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
-    return big.cast(pa.string())
+    # One column of one month would need ~80 million orders to pass Arrow's 2 GiB string limit.
+    if offsets[-1] >= 2**31:
+        raise ValueError("a single month holds more than 2 GiB of text in one column; use fewer customers")
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)),
+                                                  pa.py_buffer(data)])
 
 
 def _prefixed_ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
@@ -871,7 +871,7 @@ def _month_orders(rng: np.random.Generator, state: _Customers, m: _Month, counts
     plan = _dirty_plan(rng, n, dirty_rate, ORDER_DIRTY_KINDS, dirty)
     extra = None
     if dirty_rate > 0 and n:
-        extra = _dirty_orders(rng, cols, plan, local, cents, cust)
+        extra = _dirty_orders(rng, cols, plan, local, cents)
     table = pa.table(cols)
     if extra is not None and extra.num_rows:
         table = pa.concat_tables([table, extra])
@@ -887,7 +887,7 @@ def _price_points(rng: np.random.Generator, cny: np.ndarray) -> np.ndarray:
 
 
 def _dirty_orders(rng: np.random.Generator, cols: dict[str, pa.Array], plan: dict[str, np.ndarray],
-                  local: np.ndarray, cents: np.ndarray, cust: np.ndarray) -> pa.Table:
+                  local: np.ndarray, cents: np.ndarray) -> pa.Table:
     # The rows of every kind are distinct, so mutations never stack on one row.
     idx = plan["orders.unparseable_amount"]
     cols["amount"] = _replace(cols["amount"], idx, _pick(_BAD_AMOUNTS, rng.integers(0, len(_BAD_AMOUNTS),
@@ -935,8 +935,7 @@ def _month_events(rng: np.random.Generator, state: _Customers, m: _Month, counts
     n = cust.size
     lo, hi = _active_span(state, m)
     lo_e, hi_e = lo[cust], hi[cust]
-    # Customers who buy but are outside their activity span this month (first order only) get the
-    # first-order day.
+    # Events are spread evenly over the customer's active days (only customers with active days draw any).
     span = np.maximum(hi_e - lo_e, 1)
     day = lo_e + np.floor(rng.random(n) * span).astype(np.int64)
     hour = _choose(rng, _HOURS_ONLINE, n)
@@ -977,8 +976,17 @@ def _write_profiles(rng: np.random.Generator, state: _Customers, has_orders: np.
         name = "profiles" if chunks == 1 else f"profiles_{i + 1:04d}"
         writer.write(table, folder / name)
         written += table.num_rows
-        say(f"profiles {name}: {table.num_rows:,} rows")
+        say(f"{name}: {table.num_rows:,} rows")
     return written
+
+
+@functools.lru_cache(maxsize=1)
+def _interest_lists() -> list[str | None]:
+    """The `;`-joined interests for every bit set over _INTERESTS (4,096 strings, built once)."""
+    return [
+        ";".join(name for j, name in enumerate(_INTERESTS) if code >> j & 1) or None
+        for code in range(1 << len(_INTERESTS))
+    ]
 
 
 def _profiles_table(rng: np.random.Generator, state: _Customers, rows: np.ndarray, cid: np.ndarray,
@@ -995,10 +1003,7 @@ def _profiles_table(rng: np.random.Generator, state: _Customers, rows: np.ndarra
     p[np.arange(n), _CATEGORY_INTEREST[state.favourite[rows]]] += 0.35
     bits = rng.random(p.shape) < p
     interest_code = bits.astype(np.int64) @ (1 << np.arange(_INTEREST_BASE_P.size, dtype=np.int64))
-    lookup = [
-        ";".join(name for j, name in enumerate(_INTERESTS) if code >> j & 1) or None
-        for code in range(1 << len(_INTERESTS))
-    ]
+    lookup = _interest_lists()
 
     number = rows + 1
     email = pc.binary_join_element_wise(

@@ -45,8 +45,13 @@ def write_run_parameters(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: 
     con.execute(
         "insert into tierflow.run_parameters values (?, ?, ?, ?, ?, ?, ?)",
         [
-            run_id, as_of, policy.version, policy.currency, policy.timezone,
-            policy.qualification.window_days, policy.lifecycle.active_days,
+            run_id,
+            as_of,
+            policy.version,
+            policy.currency,
+            policy.timezone,
+            policy.qualification.window_days,
+            policy.lifecycle.active_days,
         ],
     )
     con.executemany(

@@ -91,8 +91,15 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
         if key[0] == "landing":
             summary.inputs[key[1]] = {
                 name: _value(metadata, name)
-                for name in ("files_seen", "files_loaded", "files_skipped", "rows_read", "rows_accepted",
-                             "rows_quarantined", "quarantine_reasons")
+                for name in (
+                    "files_seen",
+                    "files_loaded",
+                    "files_skipped",
+                    "rows_read",
+                    "rows_accepted",
+                    "rows_quarantined",
+                    "quarantine_reasons",
+                )
             }
         elif key == ["tierflow", "run_parameters"]:
             summary.policy_version = _value(metadata, "policy_version")

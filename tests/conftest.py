@@ -67,7 +67,17 @@ class Runner:
 
     def __call__(self, landing: Path, as_of: date | str, *extra: str) -> tuple[int, dict]:
         stdout = io.StringIO()
-        args = ["run", "--landing", str(landing), "--as-of", str(as_of), "--home", str(self.home), "--json", *extra]
+        args = [
+            "run",
+            "--landing",
+            str(landing),
+            "--as-of",
+            str(as_of),
+            "--home",
+            str(self.home),
+            "--json",
+            *extra,
+        ]
         with contextlib.redirect_stdout(stdout):
             code = main(args)
         text = stdout.getvalue()

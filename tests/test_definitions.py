@@ -59,9 +59,15 @@ def test_dagster_definitions_validate(tmp_path: Path) -> None:
     dagster = Path(sys.executable).parent / "dagster"
     done = subprocess.run(
         [str(dagster), "definitions", "validate", "-m", "orchestration"],
-        cwd=REPO_ROOT, capture_output=True, text=True, timeout=300,
-        env={"PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin", "TIERFLOW_HOME": str(tmp_path),
-             "DAGSTER_HOME": str(tmp_path)},
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={
+            "PATH": f"{Path(sys.executable).parent}:/usr/bin:/bin",
+            "TIERFLOW_HOME": str(tmp_path),
+            "DAGSTER_HOME": str(tmp_path),
+        },
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "All code locations passed validation" in done.stderr + done.stdout

@@ -32,7 +32,7 @@ def demo(tmp_path_factory: pytest.TempPathFactory):
 
 
 def test_first_run_publishes_every_tier(demo) -> None:
-    _, report, runner, code, summary = demo
+    _, _, runner, code, summary = demo
     assert code == 0, summary.get("message")
     assert summary["status"] == "published" and summary["as_of"] == AS_OF.isoformat()
     assert summary["policy_version"] == "2026.1" and summary["run_id"]
@@ -108,7 +108,9 @@ def test_rerun_on_the_same_files_changes_nothing_and_readers_never_fail(demo) ->
     stop = root / "stop-reader"
     reader = subprocess.Popen(
         [sys.executable, "-c", READER, str(runner.published_duckdb), str(stop)],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     try:
         code, second = runner(root / "landing", AS_OF)
@@ -117,10 +119,13 @@ def test_rerun_on_the_same_files_changes_nothing_and_readers_never_fail(demo) ->
         out, err = reader.communicate(timeout=60)
     assert code == 0, second.get("message")
     assert all(c["files_loaded"] == 0 and c["rows_read"] == 0 for c in second["inputs"].values())
-    assert runner.warehouse(
-        "select (select count(*) from landing.orders), (select count(*) from landing.quarantine), "
-        "(select count(*) from landing.ingested_files)"
-    ) == landing_before
+    assert (
+        runner.warehouse(
+            "select (select count(*) from landing.orders), (select count(*) from landing.quarantine), "
+            "(select count(*) from landing.ingested_files)"
+        )
+        == landing_before
+    )
     assert runner.published("select * exclude (run_id) from customer_tiers order by customer_id") == before
     assert runner.published("select distinct run_id from customer_tiers") == [(second["run_id"],)]
     reads, errors, counts = out.split(maxsplit=2)

@@ -26,7 +26,10 @@ def _digest_tree(root: Path) -> dict[str, str]:
 
 def test_failing_gate_exits_3_and_leaves_published_files_untouched(tmp_path: Path, landing, run: Runner) -> None:
     land = landing(
-        [order("o1", "c1", "2025-06-01 10:00:00", "1200.00"), order("o2", "c2", "2025-06-02 10:00:00", "50.00")],
+        [
+            order("o1", "c1", "2025-06-01 10:00:00", "1200.00"),
+            order("o2", "c2", "2025-06-02 10:00:00", "50.00"),
+        ],
         [profile("c1"), profile("c2")],
     )
     code, first = run(land, AS_OF)
@@ -38,9 +41,7 @@ def test_failing_gate_exits_3_and_leaves_published_files_untouched(tmp_path: Pat
     strict = tmp_path / "strict_expectations"
     shutil.copytree(EXPECTATIONS_DIR, strict)
     suite = json.loads((strict / "customer_tiers.json").read_text())
-    suite["expectations"].append(
-        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1_000_000}}
-    )
+    suite["expectations"].append({"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1_000_000}})
     (strict / "customer_tiers.json").write_text(json.dumps(suite))
     # New data arrives, so the blocked run would have published something different.
     write_csv(land / "orders" / "more.csv", [order("o3", "c2", "2025-06-20 10:00:00", "9000.00")])
@@ -72,9 +73,7 @@ def test_file_missing_a_required_column_exits_2_naming_file_and_column(tmp_path:
     assert "orders/2025-06.csv" in summary["message"] and "'amount'" in summary["message"]
     assert not (run.home / "published" / "tierflow.duckdb").exists()
     # Nothing was transformed: dbt never ran.
-    assert run.warehouse(
-        "select count(*) from information_schema.tables where table_schema = 'marts'"
-    ) == [(0,)]
+    assert run.warehouse("select count(*) from information_schema.tables where table_schema = 'marts'") == [(0,)]
 
 
 def test_bad_policy_exits_2_with_the_key_path(tmp_path: Path, landing, run: Runner, capsys) -> None:

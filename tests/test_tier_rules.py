@@ -30,14 +30,26 @@ ORDERS = [
     order("o-late", "midnight_late", "2025-06-30 23:59:59", "5000.00"),
     order("o-next", "midnight_next", "2025-06-30T16:00:00Z", "5000.00"),
     # partial refund: 12000 - 2500 = 9500 net, gold not diamond
-    order("o-partial", "refund_partial", "2025-03-01 10:00:00", "12000.00", status="completed",
-          refunded_amount="2500.00"),
+    order(
+        "o-partial",
+        "refund_partial",
+        "2025-03-01 10:00:00",
+        "12000.00",
+        status="completed",
+        refunded_amount="2500.00",
+    ),
     # a cancelled order is worth nothing and is not an order
     order("o-cancel", "cancelled", "2025-03-01 10:00:00", "20000.00", status="cancelled"),
     order("o-small", "cancelled", "2025-03-02 10:00:00", "100.00"),
     # a fully refunded order is worth nothing and is not an order
-    order("o-refunded", "refunded_full", "2025-03-01 10:00:00", "20000.00", status="refunded",
-          refunded_amount="20000.00"),
+    order(
+        "o-refunded",
+        "refunded_full",
+        "2025-03-01 10:00:00",
+        "20000.00",
+        status="refunded",
+        refunded_amount="20000.00",
+    ),
     # 1500 USD at 7.2 CNY per USD = 10800 CNY: diamond
     order("o-usd", "usd", "2025-03-01 10:00:00", "1500.00", currency="USD"),
     # 30- and 90-day edges: 2025-05-31 and 2025-04-01 are out, 2025-06-01 and 2025-04-02 are in
@@ -48,10 +60,23 @@ ORDERS = [
     # the whole-threshold boundary: exactly 5000 is gold
     order("o-exact", "exact_gold", "2025-06-30 08:00:00", "5000.00"),
 ]
-PROFILES = [profile(c) for c in (
-    "edge_out", "edge_in", "utc_early", "offset_edge", "midnight_late", "refund_partial", "cancelled",
-    "refunded_full", "usd", "windows", "exact_gold", "prospect_only",
-)]
+PROFILES = [
+    profile(c)
+    for c in (
+        "edge_out",
+        "edge_in",
+        "utc_early",
+        "offset_edge",
+        "midnight_late",
+        "refund_partial",
+        "cancelled",
+        "refunded_full",
+        "usd",
+        "windows",
+        "exact_gold",
+        "prospect_only",
+    )
+]
 
 
 @pytest.fixture(scope="module")
@@ -146,9 +171,21 @@ def test_dbt_unit_tests_pass_on_the_warehouse(scenario) -> None:
     env = {**os.environ, "TIERFLOW_WAREHOUSE": str(runner.home / "warehouse" / "warehouse.duckdb")}
     dbt = Path(sys.executable).parent / "dbt"
     done = subprocess.run(
-        [str(dbt), "test", "--select", "test_type:unit", "--profiles-dir", str(DBT_PROJECT_DIR),
-         "--target-path", str(runner.home / "dbt" / "unit-target")],
-        cwd=DBT_PROJECT_DIR, env=env, capture_output=True, text=True, timeout=300,
+        [
+            str(dbt),
+            "test",
+            "--select",
+            "test_type:unit",
+            "--profiles-dir",
+            str(DBT_PROJECT_DIR),
+            "--target-path",
+            str(runner.home / "dbt" / "unit-target"),
+        ],
+        cwd=DBT_PROJECT_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "PASS=3" in done.stdout

@@ -4,7 +4,6 @@ A failing suite stops the run before anything is published (the publish assets a
 gated table), so BI and CRM keep the last good version.
 """
 
-
 from typing import Any
 
 import dagster as dg
@@ -18,7 +17,9 @@ from orchestration.warehouse import connect, scalar
 
 def gate_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Values suites refer to as {"$PARAMETER": name}: they come from the policy and the run, not the table."""
-    tier_codes = [r[0] for r in con.execute("select tier_code from tierflow.policy_tiers order by tier_rank").fetchall()]
+    tier_codes = [
+        r[0] for r in con.execute("select tier_code from tierflow.policy_tiers order by tier_rank").fetchall()
+    ]
     return {
         "tier_codes": tier_codes,
         "tier_count": len(tier_codes),

@@ -1,6 +1,5 @@
 """Ingest assets: one per landing input, plus the run parameters the dbt models read."""
 
-
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -82,7 +81,14 @@ def build_reconciliation_check(spec: InputSpec) -> dg.AssetChecksDefinition:
                 [spec.name, context.run.run_id],
             ).fetchall()
         broken = [
-            {"file": r[0], "read": r[1], "accepted": r[2], "quarantined": r[3], "stored": r[4], "in_quarantine": r[5]}
+            {
+                "file": r[0],
+                "read": r[1],
+                "accepted": r[2],
+                "quarantined": r[3],
+                "stored": r[4],
+                "in_quarantine": r[5],
+            }
             for r in rows
             if r[1] != r[2] + r[3] or r[2] != r[4] or r[3] != r[5]
         ]
@@ -107,11 +113,17 @@ RUN_PARAMETER_KEYS = [dg.AssetKey(["tierflow", "run_parameters"]), dg.AssetKey([
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            RUN_PARAMETER_KEYS[0], group_name="ingest", kinds={"duckdb"}, owners=OWNERS,
+            RUN_PARAMETER_KEYS[0],
+            group_name="ingest",
+            kinds={"duckdb"},
+            owners=OWNERS,
             description="The as-of date, run id and policy settings of the current run (one row).",
         ),
         dg.AssetSpec(
-            RUN_PARAMETER_KEYS[1], group_name="ingest", kinds={"duckdb"}, owners=OWNERS,
+            RUN_PARAMETER_KEYS[1],
+            group_name="ingest",
+            kinds={"duckdb"},
+            owners=OWNERS,
             description="The tiers of the policy in force, with their thresholds.",
         ),
     ],

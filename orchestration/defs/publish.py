@@ -1,7 +1,6 @@
 """Publish assets: the BI tables and the CRM export. Both sit downstream of every gated table, so a failed
 blocking check on any of them publishes nothing."""
 
-
 import dagster as dg
 
 from orchestration.crm_export import export_segments
@@ -20,9 +19,13 @@ def _current_run(tierflow: TierflowResource, tables: tuple[str, ...]) -> dict[st
             "select run_id, cast(as_of_date as varchar), policy_version from tierflow.run_parameters"
         ).fetchall()[0]
         for table in tables:
-            stamps = {r[0] for r in con.execute(f"select distinct run_id from marts.{quote_identifier(table)}").fetchall()}
+            stamps = {
+                r[0] for r in con.execute(f"select distinct run_id from marts.{quote_identifier(table)}").fetchall()
+            }
             if stamps - {run_id}:
-                raise dg.Failure(f"marts.{table} was built by run(s) {sorted(stamps)}, not by {run_id}: rebuild it first")
+                raise dg.Failure(
+                    f"marts.{table} was built by run(s) {sorted(stamps)}, not by {run_id}: rebuild it first"
+                )
     return {"run_id": run_id, "as_of": as_of, "policy_version": version}
 
 

@@ -1,6 +1,5 @@
 """The tier job (ingest → dbt → gates → publish) and its daily schedule; the CLI runs the same job."""
 
-
 from datetime import timedelta
 
 import dagster as dg

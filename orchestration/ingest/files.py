@@ -71,8 +71,10 @@ def load_text_rows(con: duckdb.DuckDBPyConnection, path: Path, label: str, table
     if fmt == "csv":
         select = f"select row_number() over () as __row, * from {_relation_sql(fmt)}"
     else:
-        select = "select file_row_number + 1 as __row, * exclude (file_row_number) " \
-                 "from read_parquet($path, file_row_number = true)"
+        select = (
+            "select file_row_number + 1 as __row, * exclude (file_row_number) "
+            "from read_parquet($path, file_row_number = true)"
+        )
     try:
         con.execute(f"create or replace temp table {table} as {select}", {"path": str(path)})
     except duckdb.Error as exc:

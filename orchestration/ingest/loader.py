@@ -137,8 +137,9 @@ def _check_header(spec: InputSpec, columns: list[str], label: str) -> list[str]:
         problems.append(f"{label}: column '{name}' appears more than once in the header")
     for name in spec.required:
         if name not in normalised:
-            problems.append(f"{label}: missing required column '{name}' (an {spec.name} file needs "
-                            f"{', '.join(spec.required)})")
+            problems.append(
+                f"{label}: missing required column '{name}' (an {spec.name} file needs {', '.join(spec.required)})"
+            )
     return problems
 
 
@@ -251,9 +252,7 @@ def _load_file(
                 "$run_id, $now from decided_rows where reason is not null"
             )
             con.execute(quarantine, _bind(quarantine, {**values, "input": spec.name}))
-            counts = con.execute(
-                "select reason, count(*) from decided_rows group by reason order by reason"
-            ).fetchall()
+            counts = con.execute("select reason, count(*) from decided_rows group by reason order by reason").fetchall()
             for reason, count in counts:
                 if reason is None:
                     result.rows_accepted = count
@@ -268,11 +267,18 @@ def _load_file(
         )
         con.execute(
             register,
-            _bind(register, {
-                **values, "input": spec.name, "format": file_format(path), "size": path.stat().st_size,
-                "read": result.rows_read, "accepted": result.rows_accepted,
-                "quarantined": result.rows_quarantined,
-            }),
+            _bind(
+                register,
+                {
+                    **values,
+                    "input": spec.name,
+                    "format": file_format(path),
+                    "size": path.stat().st_size,
+                    "read": result.rows_read,
+                    "accepted": result.rows_accepted,
+                    "quarantined": result.rows_quarantined,
+                },
+            ),
         )
         con.commit()
     except BaseException:

@@ -1,6 +1,5 @@
 """The dbt models as Dagster assets, built with `dbt build` so dbt tests run (and gate) with them."""
 
-
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
