@@ -101,7 +101,9 @@ def cmd_generate(args: argparse.Namespace) -> int:
         customers=args.customers,
         days=args.days,
         seed=args.seed,
-        end=args.end or date.today(),
+        # Yesterday by default: orders generated for today could be later than the moment they are ingested,
+        # and ingest rightly quarantines those as upstream clock errors.
+        end=args.end or date.today() - timedelta(days=1),
         fmt=args.format,
         dirty_rate=args.dirty_rate,
         progress=_err,
@@ -192,7 +194,7 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--days", type=_positive, default=730, help="days of orders, ending on --end (default 730)")
     gen.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     gen.add_argument("--out", type=Path, required=True, help="landing directory to write")
-    gen.add_argument("--end", type=_date, help="last day of data, YYYY-MM-DD (default today)")
+    gen.add_argument("--end", type=_date, help="last day of data, YYYY-MM-DD (default: yesterday)")
     gen.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default csv)")
     gen.add_argument("--dirty-rate", type=float, default=0.0, help="share of bad rows, 0 to 0.5 (default 0)")
     gen.set_defaults(func=cmd_generate)

@@ -13,7 +13,14 @@ Layout written under ``out_dir``::
     events/events_YYYY-MM.{csv,parquet}
 
 Every column is text. A missing value is an empty field in CSV and a null in Parquet, so that readers
-which treat an empty CSV field as NULL (DuckDB, pandas) see the same thing in both formats.
+which treat an empty CSV field as NULL (DuckDB, pandas) see the same thing in both formats. CSV quotes only
+values that need it (RFC 4180).
+
+With ``dirty_rate`` R, about R of the rows of every file are bad, spread evenly over the kinds in
+DIRTY_KINDS: amounts that do not parse or are negative, an order id re-sent later with another amount,
+timestamps in 2099 or unparseable, unknown currencies, missing customer ids, refunds above the amount or
+negative, unknown statuses; profiles without customer id or with an impossible sign-up date; events without
+customer id or with an unparseable timestamp. Only the duplicates add rows; the others replace clean rows.
 """
 
 from __future__ import annotations
@@ -111,9 +118,10 @@ _P_TS_OFFSET = 0.05
 _P_TS_UTC = 0.02
 
 # --- customers -------------------------------------------------------------------------------------------
-# Calibrated (see tests and the module report) so that, over 730 days, about 47% / 30% / 15% / 8% of the
-# customers with orders land below 1,000 / 1,000-5,000 / 5,000-10,000 / above 10,000 CNY of net spend in the
-# last 365 days.
+# Calibrated so that, over 730 days and whatever the end date, about 50% / 31% / 13% / 6.5% of the
+# customers with any order land below 1,000 / 1,000-5,000 / 5,000-10,000 / at least 10,000 CNY of net spend
+# in the last 365 days (37% / 39% / 16% / 8% of those who ordered in that year): the tier thresholds of the
+# default policy. Change these together and re-check the shares.
 _P_PROSPECT = 0.03  # profile, never ordered
 # Half of the customer base joined within the last two years; a short window mostly shows existing
 # customers, a long one mostly customers who joined during it.
@@ -136,7 +144,14 @@ _P_PREFERRED_CHANNEL = 0.7
 _P_HOME_STORE = 0.85
 
 CATEGORIES: tuple[str, ...] = (
-    "apparel", "beauty", "electronics", "groceries", "home", "sports", "toys", "books",
+    "apparel",
+    "beauty",
+    "electronics",
+    "groceries",
+    "home",
+    "sports",
+    "toys",
+    "books",
 )
 _CATEGORY_POPULARITY = np.array([0.22, 0.14, 0.10, 0.18, 0.12, 0.10, 0.06, 0.08])
 _CATEGORY_PRICE = np.array([1.0, 0.9, 2.6, 0.45, 1.3, 1.1, 0.8, 0.35])
@@ -218,8 +233,35 @@ _INTERESTS: tuple[str, ...] = (
 _INTEREST_BASE_P = np.array([0.18, 0.22, 0.30, 0.12, 0.15, 0.14, 0.16, 0.20, 0.14, 0.12, 0.06, 0.12])
 # The interest that goes with each favourite category (same order as CATEGORIES).
 _CATEGORY_INTEREST = np.array([8, 9, 11, 1, 10, 0, 5, 4])
-_PHONE_PREFIXES = np.array([130, 131, 132, 133, 135, 136, 137, 138, 139, 150, 151, 152, 155, 156, 158, 159,
-                            176, 177, 180, 181, 182, 186, 187, 188, 189])
+_PHONE_PREFIXES = np.array(
+    [
+        130,
+        131,
+        132,
+        133,
+        135,
+        136,
+        137,
+        138,
+        139,
+        150,
+        151,
+        152,
+        155,
+        156,
+        158,
+        159,
+        176,
+        177,
+        180,
+        181,
+        182,
+        186,
+        187,
+        188,
+        189,
+    ]
+)
 _EMAIL_DOMAINS: tuple[str, ...] = ("example.com", "example.cn", "example.net", "example.org")
 
 EVENT_TYPES: tuple[str, ...] = ("sign_in", "referral", "review", "activity", "share")
@@ -229,20 +271,62 @@ _EVENTS_PER_ACTIVE_MONTH = 1.5
 _EVENTS_PER_ORDER = 0.6
 
 # Orders by local hour: quiet at night, a lunch peak and a larger evening peak online.
-_HOURS_ONLINE = np.array([1.4, 0.7, 0.35, 0.2, 0.15, 0.2, 0.5, 1.2, 2.0, 3.0, 4.0, 5.0,
-                          6.0, 5.2, 4.2, 3.8, 4.0, 4.5, 5.0, 6.2, 7.2, 6.8, 4.8, 2.6])
+_HOURS_ONLINE = np.array(
+    [
+        1.4,
+        0.7,
+        0.35,
+        0.2,
+        0.15,
+        0.2,
+        0.5,
+        1.2,
+        2.0,
+        3.0,
+        4.0,
+        5.0,
+        6.0,
+        5.2,
+        4.2,
+        3.8,
+        4.0,
+        4.5,
+        5.0,
+        6.2,
+        7.2,
+        6.8,
+        4.8,
+        2.6,
+    ]
+)
 # Shops open 10:00-22:00.
-_HOURS_STORE = np.array([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3.0, 4.5, 6.0, 5.5, 4.5, 4.5,
-                         5.0, 5.5, 6.5, 7.0, 6.5, 4.0, 0, 0])
+_HOURS_STORE = np.array(
+    [0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 3.0, 4.5, 6.0, 5.5, 4.5, 4.5, 5.0, 5.5, 6.5, 7.0, 6.5, 4.0, 0, 0]
+)
 _DOW_FACTOR = np.array([0.92, 0.9, 0.94, 0.96, 1.05, 1.2, 1.15])  # Monday first
 
 # Chinese New Year's Day (first day of the lunar year).
 _CNY_DATES: dict[int, date] = {
-    2015: date(2015, 2, 19), 2016: date(2016, 2, 8), 2017: date(2017, 1, 28), 2018: date(2018, 2, 16),
-    2019: date(2019, 2, 5), 2020: date(2020, 1, 25), 2021: date(2021, 2, 12), 2022: date(2022, 2, 1),
-    2023: date(2023, 1, 22), 2024: date(2024, 2, 10), 2025: date(2025, 1, 29), 2026: date(2026, 2, 17),
-    2027: date(2027, 2, 6), 2028: date(2028, 1, 26), 2029: date(2029, 2, 13), 2030: date(2030, 2, 3),
-    2031: date(2031, 1, 23), 2032: date(2032, 2, 11), 2033: date(2033, 1, 31), 2034: date(2034, 2, 19),
+    2015: date(2015, 2, 19),
+    2016: date(2016, 2, 8),
+    2017: date(2017, 1, 28),
+    2018: date(2018, 2, 16),
+    2019: date(2019, 2, 5),
+    2020: date(2020, 1, 25),
+    2021: date(2021, 2, 12),
+    2022: date(2022, 2, 1),
+    2023: date(2023, 1, 22),
+    2024: date(2024, 2, 10),
+    2025: date(2025, 1, 29),
+    2026: date(2026, 2, 17),
+    2027: date(2027, 2, 6),
+    2028: date(2028, 1, 26),
+    2029: date(2029, 2, 13),
+    2030: date(2030, 2, 3),
+    2031: date(2031, 1, 23),
+    2032: date(2032, 2, 11),
+    2033: date(2033, 1, 31),
+    2034: date(2034, 2, 19),
     2035: date(2035, 2, 8),
 }
 
@@ -269,7 +353,7 @@ class GenerateReport:
     orders: int  # data rows written to orders files (incl. dirty rows)
     profiles: int
     events: int
-    dirty_rows: dict[str, int]  # per dirty kind, e.g. {"orders.negative_amount": 12, ...}
+    dirty_rows: dict[str, int]  # per dirty kind present, e.g. {"orders.negative_amount": 12, ...}
     files: list[Path]
     seconds: float
 
@@ -326,8 +410,7 @@ def generate_landing(
     byte-identical files.
     """
     started = time.perf_counter()
-    _validate(customers=customers, days=days, seed=seed, end=end, fmt=fmt, dirty_rate=dirty_rate,
-              currency=currency)
+    _validate(customers=customers, days=days, seed=seed, end=end, fmt=fmt, dirty_rate=dirty_rate, currency=currency)
     if isinstance(end, datetime):
         end = end.date()
     say = progress or (lambda _msg: None)
@@ -365,18 +448,42 @@ def generate_landing(
     order_rows = event_rows = 0
     writer = _Writer(fmt)
     try:
-        profile_rows = _write_profiles(rng, state, has_orders, cid, epoch0, end, dirty_rate, dirty,
-                                       dirs["profiles"], writer, say)
+        profile_rows = _write_profiles(
+            rng, state, has_orders, cid, epoch0, end, dirty_rate, dirty, dirs["profiles"], writer, say
+        )
         for mi, m in enumerate(months):
-            table, n_clean = _month_orders(rng, state, m, order_counts[mi], cum_weight, epoch0, cid,
-                                           next_order, order_width, currencies, dirty_rate, dirty)
+            table, n_clean = _month_orders(
+                rng,
+                state,
+                m,
+                order_counts[mi],
+                cum_weight,
+                epoch0,
+                cid,
+                next_order,
+                order_width,
+                currencies,
+                dirty_rate,
+                dirty,
+            )
             next_order += n_clean
             order_rows += table.num_rows
             writer.write(table, dirs["orders"] / f"orders_{m.label}")
             say(f"orders {m.label}: {table.num_rows:,} rows")
 
-            table, n_clean = _month_events(rng, state, m, event_counts[mi], order_counts[mi], epoch0, cid,
-                                           next_event, event_width, dirty_rate, dirty)
+            table, n_clean = _month_events(
+                rng,
+                state,
+                m,
+                event_counts[mi],
+                order_counts[mi],
+                epoch0,
+                cid,
+                next_event,
+                event_width,
+                dirty_rate,
+                dirty,
+            )
             next_event += n_clean
             event_rows += table.num_rows
             writer.write(table, dirs["events"] / f"events_{m.label}")
@@ -392,14 +499,14 @@ def generate_landing(
         orders=order_rows,
         profiles=profile_rows,
         events=event_rows,
-        dirty_rows=dirty,
+        # Only kinds that occur, like a quarantine summary, so the two compare directly.
+        dirty_rows={kind: count for kind, count in dirty.items() if count},
         files=writer.files,
         seconds=seconds,
     )
 
 
-def _validate(*, customers: int, days: int, seed: int, end: date, fmt: str, dirty_rate: float,
-              currency: str) -> None:
+def _validate(*, customers: int, days: int, seed: int, end: date, fmt: str, dirty_rate: float, currency: str) -> None:
     if isinstance(customers, bool) or not isinstance(customers, int | np.integer) or customers < 1:
         raise ValueError(f"customers must be an integer >= 1, got {customers!r}")
     if isinstance(days, bool) or not isinstance(days, int | np.integer) or days < 1:
@@ -452,8 +559,8 @@ def _season_weights(start: date, end: date) -> np.ndarray:
     ref_start = end - timedelta(days=364)
     lo = min(start, ref_start)
     w = _raw_season(lo, end)
-    ref = w[(ref_start - lo).days:]
-    return w[(start - lo).days:] / ref.mean()
+    ref = w[(ref_start - lo).days :]
+    return w[(start - lo).days :] / ref.mean()
 
 
 def _raw_season(start: date, end: date) -> np.ndarray:
@@ -552,9 +659,20 @@ def _draw_customers(rng: np.random.Generator, n: int, days: int) -> _Customers:
     # Cities without a shop: those customers shop wherever they travel.
     home_store = np.where(stores_per_city[city] > 0, local, rng.integers(0, _N_STORES, n))
     currency = rng.choice(3, n, p=_CURRENCY_SHARES)
-    return _Customers(join=join, churn=churn, new=new, signup_day=signup_day, rate=rate, value=value,
-                      engagement=engagement, favourite=favourite, channel=channel, home_store=home_store,
-                      city=city, currency=currency)
+    return _Customers(
+        join=join,
+        churn=churn,
+        new=new,
+        signup_day=signup_day,
+        rate=rate,
+        value=value,
+        engagement=engagement,
+        favourite=favourite,
+        channel=channel,
+        home_store=home_store,
+        city=city,
+        currency=currency,
+    )
 
 
 def _active_span(state: _Customers, m: _Month) -> tuple[np.ndarray, np.ndarray]:
@@ -567,8 +685,9 @@ def _first_order_here(state: _Customers, m: _Month) -> np.ndarray:
     return state.new & (state.join >= m.lo) & (state.join < m.hi)
 
 
-def _draw_counts(rng: np.random.Generator, state: _Customers, months: list[_Month],
-                 cum_weight: np.ndarray) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def _draw_counts(
+    rng: np.random.Generator, state: _Customers, months: list[_Month], cum_weight: np.ndarray
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
     """Orders and events per customer for every month (uint16 arrays, one per month)."""
     orders: list[np.ndarray] = []
     for m in months:
@@ -649,14 +768,13 @@ def _string_array(n: int, offsets: np.ndarray, data: np.ndarray) -> pa.Array:
     # One column of one month would need ~80 million orders to pass Arrow's 2 GiB string limit.
     if offsets[-1] >= 2**31:
         raise ValueError("a single month holds more than 2 GiB of text in one column; use fewer customers")
-    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)),
-                                                  pa.py_buffer(data)])
+    return pa.Array.from_buffers(pa.string(), n, [None, pa.py_buffer(offsets.astype(np.int32)), pa.py_buffer(data)])
 
 
 def _prefixed_ids(prefix: str, numbers: np.ndarray, width: int) -> np.ndarray:
     mat = np.empty((numbers.size, len(prefix) + width), dtype=np.uint8)
     mat[:, : len(prefix)] = np.frombuffer(prefix.encode(), dtype=np.uint8)
-    mat[:, len(prefix):] = _digits(numbers, width)
+    mat[:, len(prefix) :] = _digits(numbers, width)
     return mat
 
 
@@ -776,8 +894,9 @@ def _time_order(local: np.ndarray) -> np.ndarray:
 # --- dirty rows --------------------------------------------------------------------------------------------
 
 
-def _dirty_plan(rng: np.random.Generator, n_rows: int, rate: float, kinds: Sequence[str],
-                dirty: dict[str, int]) -> dict[str, np.ndarray]:
+def _dirty_plan(
+    rng: np.random.Generator, n_rows: int, rate: float, kinds: Sequence[str], dirty: dict[str, int]
+) -> dict[str, np.ndarray]:
     """Distinct row indices (ascending) per kind; every kind gets its fair share of about rate * n_rows."""
     if rate <= 0 or n_rows == 0:
         return {k: np.empty(0, dtype=np.int64) for k in kinds}
@@ -797,10 +916,20 @@ def _dirty_plan(rng: np.random.Generator, n_rows: int, rate: float, kinds: Seque
 # --- orders ------------------------------------------------------------------------------------------------
 
 
-def _month_orders(rng: np.random.Generator, state: _Customers, m: _Month, counts: np.ndarray,
-                  cum_weight: np.ndarray, epoch0: int, cid: np.ndarray, first_id: int, id_width: int,
-                  currency_names: list[str], dirty_rate: float,
-                  dirty: dict[str, int]) -> tuple[pa.Table, int]:
+def _month_orders(
+    rng: np.random.Generator,
+    state: _Customers,
+    m: _Month,
+    counts: np.ndarray,
+    cum_weight: np.ndarray,
+    epoch0: int,
+    cid: np.ndarray,
+    first_id: int,
+    id_width: int,
+    currency_names: list[str],
+    dirty_rate: float,
+    dirty: dict[str, int],
+) -> tuple[pa.Table, int]:
     n_cust = counts.size
     c64 = counts.astype(np.int64)
     cust = np.repeat(np.arange(n_cust, dtype=np.int64), c64)
@@ -833,8 +962,9 @@ def _month_orders(rng: np.random.Generator, state: _Customers, m: _Month, counts
     order = _time_order(local)
     local, cust, channel, in_store = local[order], cust[order], channel[order], in_store[order]
 
-    category = np.where(rng.random(n) < _P_FAVOURITE_CATEGORY, state.favourite[cust],
-                        _choose(rng, _CATEGORY_POPULARITY, n))
+    category = np.where(
+        rng.random(n) < _P_FAVOURITE_CATEGORY, state.favourite[cust], _choose(rng, _CATEGORY_POPULARITY, n)
+    )
     cny = state.value[cust] * np.exp(rng.normal(0.0, _ORDER_SIGMA, n)) * _CATEGORY_PRICE[category]
     cents = _price_points(rng, cny)
     cur = state.currency[cust]
@@ -886,33 +1016,38 @@ def _price_points(rng: np.random.Generator, cny: np.ndarray) -> np.ndarray:
     return np.where(r < 0.35, whole, np.where(r < 0.6, whole - 1, np.where(r < 0.7, whole - 10, exact)))
 
 
-def _dirty_orders(rng: np.random.Generator, cols: dict[str, pa.Array], plan: dict[str, np.ndarray],
-                  local: np.ndarray, cents: np.ndarray) -> pa.Table:
+def _dirty_orders(
+    rng: np.random.Generator,
+    cols: dict[str, pa.Array],
+    plan: dict[str, np.ndarray],
+    local: np.ndarray,
+    cents: np.ndarray,
+) -> pa.Table:
     # The rows of every kind are distinct, so mutations never stack on one row.
     idx = plan["orders.unparseable_amount"]
-    cols["amount"] = _replace(cols["amount"], idx, _pick(_BAD_AMOUNTS, rng.integers(0, len(_BAD_AMOUNTS),
-                                                                                      idx.size)))
+    cols["amount"] = _replace(cols["amount"], idx, _pick(_BAD_AMOUNTS, rng.integers(0, len(_BAD_AMOUNTS), idx.size)))
     idx = plan["orders.negative_amount"]
     cols["amount"] = _replace(cols["amount"], idx, _money(-cents[idx]))
     idx = plan["orders.future_timestamp"]
-    cols["order_ts"] = _replace(cols["order_ts"], idx,
-                                _fixed(_ts_matrix(local[idx], np.full(idx.size, _FUTURE_YEAR))))
+    cols["order_ts"] = _replace(cols["order_ts"], idx, _fixed(_ts_matrix(local[idx], np.full(idx.size, _FUTURE_YEAR))))
     idx = plan["orders.unparseable_timestamp"]
-    cols["order_ts"] = _replace(cols["order_ts"], idx,
-                                _pick(_BAD_TIMESTAMPS, rng.integers(0, len(_BAD_TIMESTAMPS), idx.size)))
+    cols["order_ts"] = _replace(
+        cols["order_ts"], idx, _pick(_BAD_TIMESTAMPS, rng.integers(0, len(_BAD_TIMESTAMPS), idx.size))
+    )
     idx = plan["orders.unknown_currency"]
-    cols["currency"] = _replace(cols["currency"], idx,
-                                _pick(_BAD_CURRENCIES, rng.integers(0, len(_BAD_CURRENCIES), idx.size)))
+    cols["currency"] = _replace(
+        cols["currency"], idx, _pick(_BAD_CURRENCIES, rng.integers(0, len(_BAD_CURRENCIES), idx.size))
+    )
     idx = plan["orders.missing_customer_id"]
     cols["customer_id"] = _replace(cols["customer_id"], idx, None)
     idx = plan["orders.bad_refund"]
     over = np.rint(cents[idx] * rng.uniform(1.2, 2.0, idx.size)).astype(np.int64) + 1
     negative = -rng.integers(100, 5000, idx.size)
-    cols["refunded_amount"] = _replace(cols["refunded_amount"], idx,
-                                       _money(np.where(rng.random(idx.size) < 0.5, over, negative)))
+    cols["refunded_amount"] = _replace(
+        cols["refunded_amount"], idx, _money(np.where(rng.random(idx.size) < 0.5, over, negative))
+    )
     idx = plan["orders.bad_status"]
-    cols["status"] = _replace(cols["status"], idx,
-                              _pick(_BAD_STATUSES, rng.integers(0, len(_BAD_STATUSES), idx.size)))
+    cols["status"] = _replace(cols["status"], idx, _pick(_BAD_STATUSES, rng.integers(0, len(_BAD_STATUSES), idx.size)))
 
     # A conflicting re-send: the same order later in the extract with another amount.
     idx = plan["orders.duplicate_order_conflict"]
@@ -927,9 +1062,19 @@ def _dirty_orders(rng: np.random.Generator, cols: dict[str, pa.Array], plan: dic
 # --- events ------------------------------------------------------------------------------------------------
 
 
-def _month_events(rng: np.random.Generator, state: _Customers, m: _Month, counts: np.ndarray,
-                  order_counts: np.ndarray, epoch0: int, cid: np.ndarray, first_id: int, id_width: int,
-                  dirty_rate: float, dirty: dict[str, int]) -> tuple[pa.Table, int]:
+def _month_events(
+    rng: np.random.Generator,
+    state: _Customers,
+    m: _Month,
+    counts: np.ndarray,
+    order_counts: np.ndarray,
+    epoch0: int,
+    cid: np.ndarray,
+    first_id: int,
+    id_width: int,
+    dirty_rate: float,
+    dirty: dict[str, int],
+) -> tuple[pa.Table, int]:
     c64 = counts.astype(np.int64)
     cust = np.repeat(np.arange(counts.size, dtype=np.int64), c64)
     n = cust.size
@@ -954,17 +1099,28 @@ def _month_events(rng: np.random.Generator, state: _Customers, m: _Month, counts
     plan = _dirty_plan(rng, n, dirty_rate, EVENT_DIRTY_KINDS, dirty)
     cols["customer_id"] = _replace(cols["customer_id"], plan["events.missing_customer_id"], None)
     idx = plan["events.unparseable_timestamp"]
-    cols["event_ts"] = _replace(cols["event_ts"], idx,
-                                _pick(_BAD_TIMESTAMPS, rng.integers(0, len(_BAD_TIMESTAMPS), idx.size)))
+    cols["event_ts"] = _replace(
+        cols["event_ts"], idx, _pick(_BAD_TIMESTAMPS, rng.integers(0, len(_BAD_TIMESTAMPS), idx.size))
+    )
     return pa.table(cols), n
 
 
 # --- profiles ----------------------------------------------------------------------------------------------
 
 
-def _write_profiles(rng: np.random.Generator, state: _Customers, has_orders: np.ndarray, cid: np.ndarray,
-                    epoch0: int, end: date, dirty_rate: float, dirty: dict[str, int], folder: Path,
-                    writer: _Writer, say: Callable[[str], None]) -> int:
+def _write_profiles(
+    rng: np.random.Generator,
+    state: _Customers,
+    has_orders: np.ndarray,
+    cid: np.ndarray,
+    epoch0: int,
+    end: date,
+    dirty_rate: float,
+    dirty: dict[str, int],
+    folder: Path,
+    writer: _Writer,
+    say: Callable[[str], None],
+) -> int:
     n = has_orders.size
     missing = has_orders & (rng.random(n) < _P_NO_PROFILE)
     rows = np.flatnonzero(~missing)
@@ -989,8 +1145,16 @@ def _interest_lists() -> list[str | None]:
     ]
 
 
-def _profiles_table(rng: np.random.Generator, state: _Customers, rows: np.ndarray, cid: np.ndarray,
-                    epoch0: int, end: date, dirty_rate: float, dirty: dict[str, int]) -> pa.Table:
+def _profiles_table(
+    rng: np.random.Generator,
+    state: _Customers,
+    rows: np.ndarray,
+    cid: np.ndarray,
+    epoch0: int,
+    end: date,
+    dirty_rate: float,
+    dirty: dict[str, int],
+) -> pa.Table:
     n = rows.size
     end_day = (end - _EPOCH).days
     age_years = np.clip(16 + rng.gamma(2.2, 8.0, n), 16.05, 79.9)
@@ -1007,8 +1171,11 @@ def _profiles_table(rng: np.random.Generator, state: _Customers, rows: np.ndarra
 
     number = rows + 1
     email = pc.binary_join_element_wise(
-        "user", pc.cast(pa.array(number), pa.string()), "@",
-        _pick(_EMAIL_DOMAINS, rng.integers(0, len(_EMAIL_DOMAINS), n)), "",
+        "user",
+        pc.cast(pa.array(number), pa.string()),
+        "@",
+        _pick(_EMAIL_DOMAINS, rng.integers(0, len(_EMAIL_DOMAINS), n)),
+        "",
     )
     phone = np.empty((n, 17), dtype=np.uint8)
     phone[:] = np.frombuffer(b"+86 1xx xxxx xxxx", dtype=np.uint8)
@@ -1034,8 +1201,9 @@ def _profiles_table(rng: np.random.Generator, state: _Customers, rows: np.ndarra
     plan = _dirty_plan(rng, n, dirty_rate, PROFILE_DIRTY_KINDS, dirty)
     cols["customer_id"] = _replace(cols["customer_id"], plan["profiles.missing_customer_id"], None)
     idx = plan["profiles.unparseable_date"]
-    cols["signup_date"] = _replace(cols["signup_date"], idx,
-                                   _pick(_BAD_DATES, rng.integers(0, len(_BAD_DATES), idx.size)))
+    cols["signup_date"] = _replace(
+        cols["signup_date"], idx, _pick(_BAD_DATES, rng.integers(0, len(_BAD_DATES), idx.size))
+    )
     return pa.table(cols)
 
 

@@ -117,10 +117,31 @@ def test_layout_and_headers(clean: GenerateReport) -> None:
     for path in clean.files:
         header = path.read_bytes().split(b"\n", 1)[0].decode()
         assert header == ",".join(expected[path.parent.name])
-    assert ORDERS_COLUMNS == ("order_id", "customer_id", "order_ts", "amount", "currency", "status",
-                              "refunded_amount", "category", "channel", "store_id")
-    assert PROFILES_COLUMNS == ("customer_id", "signup_date", "birth_date", "gender", "region", "city",
-                                "occupation", "interests", "email", "phone", "marketing_opt_in")
+    assert ORDERS_COLUMNS == (
+        "order_id",
+        "customer_id",
+        "order_ts",
+        "amount",
+        "currency",
+        "status",
+        "refunded_amount",
+        "category",
+        "channel",
+        "store_id",
+    )
+    assert PROFILES_COLUMNS == (
+        "customer_id",
+        "signup_date",
+        "birth_date",
+        "gender",
+        "region",
+        "city",
+        "occupation",
+        "interests",
+        "email",
+        "phone",
+        "marketing_opt_in",
+    )
     assert EVENTS_COLUMNS == ("event_id", "customer_id", "event_ts", "event_type")
 
 
@@ -130,7 +151,7 @@ def test_report_counts_match_files(clean: GenerateReport) -> None:
     assert clean.orders == len(_read_all(out / "orders", "*.csv"))
     assert clean.profiles == len(_read_csv(out / "profiles" / "profiles.csv"))
     assert clean.events == len(_read_all(out / "events", "*.csv"))
-    assert clean.dirty_rows == dict.fromkeys(DIRTY_KINDS, 0)
+    assert clean.dirty_rows == {}
     assert clean.seconds > 0
 
 
@@ -233,7 +254,7 @@ def test_singles_day_is_a_peak(tmp_path: Path) -> None:
 
 
 def test_dirty_rows_of_every_kind(dirty: GenerateReport) -> None:
-    assert set(dirty.dirty_rows) == set(DIRTY_KINDS)
+    assert list(dirty.dirty_rows) == list(DIRTY_KINDS)
     assert all(count > 0 for count in dirty.dirty_rows.values()), dirty.dirty_rows
     out = dirty.out_dir
     orders = _read_all(out / "orders", "*.csv")
@@ -249,9 +270,9 @@ def test_dirty_rows_of_every_kind(dirty: GenerateReport) -> None:
     assert repeated["order_id"].nunique() == dirty.dirty_rows["orders.duplicate_order_conflict"]
     assert (repeated.groupby("order_id")["amount"].nunique() == 2).all()
     assert orders["order_ts"].str.startswith("2099-").sum() == dirty.dirty_rows["orders.future_timestamp"]
-    assert _local_times(orders["order_ts"], strict=False).isna().sum() == dirty.dirty_rows[
-        "orders.unparseable_timestamp"
-    ]
+    assert (
+        _local_times(orders["order_ts"], strict=False).isna().sum() == dirty.dirty_rows["orders.unparseable_timestamp"]
+    )
     unknown_currency = ~orders["currency"].isin(["CNY", "USD", "HKD"])
     assert unknown_currency.sum() == dirty.dirty_rows["orders.unknown_currency"]
     assert (orders["customer_id"] == "").sum() == dirty.dirty_rows["orders.missing_customer_id"]
@@ -270,8 +291,11 @@ def test_dirty_rows_of_every_kind(dirty: GenerateReport) -> None:
 
     events = _read_all(out / "events", "*.csv")
     assert (events["customer_id"] == "").sum() == dirty.dirty_rows["events.missing_customer_id"]
-    parsed = pd.to_datetime(events["event_ts"].where(events["event_ts"].str.match(TS_LOCAL), ""),
-                            format="%Y-%m-%d %H:%M:%S", errors="coerce")
+    parsed = pd.to_datetime(
+        events["event_ts"].where(events["event_ts"].str.match(TS_LOCAL), ""),
+        format="%Y-%m-%d %H:%M:%S",
+        errors="coerce",
+    )
     assert parsed.isna().sum() == dirty.dirty_rows["events.unparseable_timestamp"]
 
 

@@ -189,3 +189,25 @@ def test_dbt_unit_tests_pass_on_the_warehouse(scenario) -> None:
     )
     assert done.returncode == 0, done.stdout[-3000:]
     assert "PASS=3" in done.stdout
+
+
+def test_every_model_and_column_is_documented(scenario) -> None:
+    """Each column a model really has (read from the warehouse) is described in the model's yml."""
+    import json
+
+    runner = scenario[0]
+    manifest = json.loads((DBT_PROJECT_DIR / "target" / "manifest.json").read_text())
+    models = [n for n in manifest["nodes"].values() if n["resource_type"] in ("model", "seed")]
+    assert len(models) >= 10
+    for node in models:
+        assert node["description"].strip(), f"{node['name']} has no description"
+        actual = {
+            r[0]
+            for r in runner.warehouse(
+                f"select column_name from information_schema.columns "
+                f"where table_schema = '{node['schema']}' and table_name = '{node['name']}'"
+            )
+        }
+        assert actual, f"{node['name']} was not built"
+        documented = {name for name, col in node["columns"].items() if col["description"].strip()}
+        assert actual <= documented, f"{node['name']}: undocumented columns {sorted(actual - documented)}"

@@ -49,7 +49,9 @@ qualified as (
 final as (
 
     select
-        customers.*,
+        customers.customer_id,
+        customers.qualifying_spend,
+        customers.qualifying_orders,
         qualified_tier.tier_code as qualified_tier,
         qualified_tier.tier_name as qualified_tier_name,
         qualified.qualified_tier_rank,

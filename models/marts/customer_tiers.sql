@@ -2,6 +2,12 @@ with
 
 customers as (
 
+    select * from {{ ref('int_customers_aggregated') }}
+
+),
+
+qualified as (
+
     select * from {{ ref('int_customers_qualified') }}
 
 ),
@@ -24,10 +30,10 @@ final as (
         customers.customer_id,
         run_parameters.as_of_date,
         -- Until tier history arrives, the published tier is the tier qualified for on the as-of date.
-        customers.qualified_tier as tier,
-        customers.qualified_tier_name as tier_name,
-        customers.qualified_tier_rank as tier_rank,
-        customers.qualified_tier,
+        qualified.qualified_tier as tier,
+        qualified.qualified_tier_name as tier_name,
+        qualified.qualified_tier_rank as tier_rank,
+        qualified.qualified_tier,
         customers.spend_30d,
         customers.orders_30d,
         customers.spend_90d,
@@ -39,8 +45,8 @@ final as (
         customers.first_order_date,
         customers.last_order_date,
         customers.days_since_last_order,
-        customers.next_tier,
-        customers.spend_to_next_tier,
+        qualified.next_tier,
+        qualified.spend_to_next_tier,
         case
             when customers.lifetime_orders = 0 then 'prospect'
             when customers.days_since_last_order <= run_parameters.active_days then 'active'
@@ -52,6 +58,8 @@ final as (
 
     from customers
     cross join run_parameters
+    inner join qualified
+        on customers.customer_id = qualified.customer_id
     inner join profiles
         on customers.customer_id = profiles.customer_id
 
