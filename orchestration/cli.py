@@ -72,10 +72,14 @@ def _print_summary(summary: RunSummary) -> None:
     )
     for check in summary.failed_checks:
         print(f"    FAILED  {check['asset']} {check['check']}", file=out)
+        for failure in check.get("details", {}).get("failed") or []:
+            print(f"            {failure}", file=out)
     for what, where in summary.published.items():
         print(f"  {what:<9} {where}", file=out)
     if summary.message:
         print(f"  {summary.message}", file=out)
+    if summary.run_id:
+        print(f"  summary   {summary.summary_path}", file=out)
     print(f"  took {summary.seconds:.1f} s", file=out)
 
 
@@ -87,7 +91,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     as_of = args.as_of or (datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1))
     summary = run_pipeline(settings, as_of, verbose=args.verbose)
     if args.json:
-        print(json.dumps(summary.as_dict()))
+        print(json.dumps(summary.as_dict(), default=str))
     else:
         _print_summary(summary)
     return summary.exit_code

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -41,6 +40,7 @@ class RunSummary:
     published: dict[str, str] = field(default_factory=dict)
     message: str | None = None
     seconds: float = 0.0
+    summary_path: Path | None = None
 
     @property
     def exit_code(self) -> int:
@@ -111,13 +111,15 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
         elif key == ["crm_segment_export"]:
             summary.published["crm_export"] = str(_value(metadata, "directory"))
     for evaluation in result.get_asset_check_evaluations():
-        summary.checks.append(
-            {
-                "asset": evaluation.asset_key.to_user_string(),
-                "check": evaluation.check_name,
-                "passed": evaluation.passed,
-            }
-        )
+        check = {
+            "asset": evaluation.asset_key.to_user_string(),
+            "check": evaluation.check_name,
+            "passed": evaluation.passed,
+        }
+        if not evaluation.passed:
+            # What failed and on which values, so an operator need not open Dagster to see why.
+            check["details"] = {k: _value(evaluation.metadata, k) for k in evaluation.metadata}
+        summary.checks.append(check)
     failures = [e for e in result.all_events if e.is_step_failure]
     bad_input = [
         f.step_failure_data.user_failure_data.description
@@ -167,12 +169,7 @@ def run_pipeline(settings: Settings, as_of: date, *, verbose: bool = False) -> R
         )
     _summarise(result, summary)
     summary.seconds = time.perf_counter() - started
-    run_dir = layout.run_dir(summary.run_id)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    (run_dir / "summary.json").write_text(json.dumps(summary.as_dict(), indent=2) + "\n", encoding="utf-8")
-    logging.getLogger("tierflow").debug("summary written to %s", run_dir / "summary.json")
+    summary.summary_path = layout.run_dir(summary.run_id) / "summary.json"
+    summary.summary_path.parent.mkdir(parents=True, exist_ok=True)
+    summary.summary_path.write_text(json.dumps(summary.as_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     return summary
-
-
-def summary_path(settings: Settings, run_id: str) -> Path:
-    return settings.layout.run_dir(run_id) / "summary.json"

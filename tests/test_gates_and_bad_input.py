@@ -49,7 +49,9 @@ def test_failing_gate_exits_3_and_leaves_published_files_untouched(tmp_path: Pat
     code, blocked = run(land, AS_OF, "--expectations", str(strict))
     assert code == 3
     assert blocked["status"] == "blocked"
-    assert {"asset": "marts/customer_tiers", "check": "expectation_suite", "passed": False} in blocked["checks"]
+    failed = [c for c in blocked["checks"] if not c["passed"]]
+    assert [(c["asset"], c["check"]) for c in failed] == [("marts/customer_tiers", "expectation_suite")]
+    assert [f["expectation"] for f in failed[0]["details"]["failed"]] == ["expect_table_row_count_to_be_between"]
     assert "published" not in blocked or not blocked["published"]
     assert _digest_tree(run.home / "published") == published_before
     assert sorted(p.name for p in (run.home / "exports" / "crm").iterdir()) == exports_before
