@@ -175,7 +175,7 @@ def _checked_select(spec: InputSpec, columns: list[str]) -> str:
             case {whens} end as rule_reason,
             md5(concat_ws(chr(31), {hash_input})) as row_hash
         from (
-            select __row as source_row, {", ".join(typed + texts)}, to_json(raw_rows) as record
+            select __row as source_row, {", ".join(typed + texts)}
             from raw_rows
         ) as typed
     """
@@ -248,8 +248,11 @@ def _load_file(
             )
             con.execute(accept, _bind(accept, values))
             quarantine = (
-                "insert into landing.quarantine select $input, $source_file, source_row, reason, record, $sha, "
-                "$run_id, $now from decided_rows where reason is not null"
+                # The raw record is kept for quarantined rows only: turning every row into JSON costs time.
+                "insert into landing.quarantine select $input, $source_file, source_row, reason, "
+                "to_json(raw_rows) as record, $sha, $run_id, $now "
+                "from decided_rows join raw_rows on raw_rows.__row = decided_rows.source_row "
+                "where reason is not null"
             )
             con.execute(quarantine, _bind(quarantine, {**values, "input": spec.name}))
             counts = con.execute("select reason, count(*) from decided_rows group by reason order by reason").fetchall()
