@@ -1,4 +1,4 @@
-"""Tests for the demo landing-zone generator (orchestration/generate.py); small sizes, seconds in all."""
+"""Tests for the demo landing-zone generator (orchestration/generate/); small sizes, seconds in all."""
 
 from __future__ import annotations
 
@@ -21,6 +21,9 @@ from orchestration.generate import (
     GenerateReport,
     generate_landing,
 )
+from orchestration.generate import profiles as gen_profiles
+from orchestration.generate.orders import order_timestamps
+from orchestration.ingest.inputs import INPUTS
 
 END = date(2026, 6, 30)
 TS_LOCAL = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")
@@ -117,32 +120,17 @@ def test_layout_and_headers(clean: GenerateReport) -> None:
     for path in clean.files:
         header = path.read_bytes().split(b"\n", 1)[0].decode()
         assert header == ",".join(expected[path.parent.name])
-    assert ORDERS_COLUMNS == (
-        "order_id",
-        "customer_id",
-        "order_ts",
-        "amount",
-        "currency",
-        "status",
-        "refunded_amount",
-        "category",
-        "channel",
-        "store_id",
-    )
-    assert PROFILES_COLUMNS == (
-        "customer_id",
-        "signup_date",
-        "birth_date",
-        "gender",
-        "region",
-        "city",
-        "occupation",
-        "interests",
-        "email",
-        "phone",
-        "marketing_opt_in",
-    )
-    assert EVENTS_COLUMNS == ("event_id", "customer_id", "event_ts", "event_type")
+    # The generator writes exactly the ingest contract, so every column is one ingest knows.
+    for name, columns in expected.items():
+        assert columns == INPUTS[name].known_columns
+
+
+def test_every_dirty_kind_is_a_reason_ingest_gives() -> None:
+    for kind in DIRTY_KINDS:
+        name, reason = kind.split(".")
+        entity = name.removesuffix("s")
+        known = {rule.reason for rule in INPUTS[name].rules} | {f"duplicate_{entity}", f"duplicate_{entity}_conflict"}
+        assert reason in known, kind
 
 
 def test_report_counts_match_files(clean: GenerateReport) -> None:
@@ -239,7 +227,7 @@ def test_each_orders_file_holds_its_local_month(clean: GenerateReport) -> None:
 def test_utc_and_offset_spellings_are_the_same_instant() -> None:
     local = np.array([datetime(2025, 3, 1, 5, 6, 7), datetime(2024, 12, 31, 23, 0, 0)], dtype="datetime64[s]")
     secs = local.astype(np.int64)
-    text = gen._order_timestamps(secs, np.array([2, 1])).to_pylist()
+    text = order_timestamps(secs, np.array([2, 1])).to_pylist()
     assert text == ["2025-02-28T21:06:07Z", "2024-12-31T23:00:00+08:00"]
 
 
@@ -351,7 +339,7 @@ def test_regenerating_replaces_earlier_files(tmp_path: Path) -> None:
 
 
 def test_profiles_split_into_numbered_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gen, "PROFILES_PER_FILE", 40)
+    monkeypatch.setattr(gen_profiles, "PROFILES_PER_FILE", 40)
     report = generate_landing(tmp_path, customers=100, days=30, seed=1, end=END)
     names = sorted(p.name for p in (tmp_path / "profiles").iterdir())
     assert names == ["profiles_0001.csv", "profiles_0002.csv", "profiles_0003.csv"]
