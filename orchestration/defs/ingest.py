@@ -107,25 +107,17 @@ class RunParametersConfig(dg.Config):
     )
 
 
-RUN_PARAMETER_KEYS = [dg.AssetKey(["tierflow", "run_parameters"]), dg.AssetKey(["tierflow", "policy_tiers"])]
+RUN_PARAMETER_TABLES = {
+    "run_parameters": "The as-of date, run id and policy settings of the current run (one row).",
+    "policy_tiers": "The tiers of the policy in force, with their thresholds.",
+}
+RUN_PARAMETER_KEYS = [dg.AssetKey(["tierflow", table]) for table in RUN_PARAMETER_TABLES]
 
 
 @dg.multi_asset(
     specs=[
-        dg.AssetSpec(
-            RUN_PARAMETER_KEYS[0],
-            group_name="ingest",
-            kinds={"duckdb"},
-            owners=OWNERS,
-            description="The as-of date, run id and policy settings of the current run (one row).",
-        ),
-        dg.AssetSpec(
-            RUN_PARAMETER_KEYS[1],
-            group_name="ingest",
-            kinds={"duckdb"},
-            owners=OWNERS,
-            description="The tiers of the policy in force, with their thresholds.",
-        ),
+        dg.AssetSpec(key, group_name="ingest", kinds={"duckdb"}, owners=OWNERS, description=description)
+        for key, description in zip(RUN_PARAMETER_KEYS, RUN_PARAMETER_TABLES.values(), strict=True)
     ],
 )
 def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfig, tierflow: TierflowResource):
