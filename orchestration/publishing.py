@@ -3,20 +3,22 @@
 The new DuckDB file is written beside the old one under a temporary name, flushed to disk, then renamed
 over it: a BI tool that opens the file sees the old version or the new one, never half of either, and a
 reader that already has the old file open keeps reading it. Parquet files go to a directory per run and
-the `latest` symbolic link is switched with one rename.
+the `latest` symbolic link is switched with one rename. Every published file carries `publish_log`, the
+list of all publications (run id, as-of date, tables, row counts, Parquet checksums, duration).
 """
 
 from __future__ import annotations
 
 import os
+import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import duckdb
 
-from orchestration.ingest.files import quote_identifier, quote_literal
+from orchestration.ingest.files import quote_identifier, quote_literal, sha256_of
 from orchestration.paths import Home
+from orchestration.published_state import LOG_DDL, SCHEMA, PublishEntry, new_entry, publish_log_rows
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,7 @@ class BiPublication:
     parquet_dir: Path
     parquet_latest: Path
     row_counts: dict[str, int]
+    entry: PublishEntry
 
 
 def _fsync(path: Path) -> None:
@@ -51,29 +54,39 @@ def switch_link(link: Path, target: str) -> None:
 
 
 def publish_bi(home: Home, *, run_id: str, as_of: str, policy_version: str, tables: list[str]) -> BiPublication:
+    started = time.perf_counter()
     home.ensure()
     staged = home.published_dir / f".tierflow.duckdb.{run_id}.staged"
     staged.unlink(missing_ok=True)
     parquet_run = home.published_parquet / "runs" / run_id
     parquet_run.mkdir(parents=True, exist_ok=True)
     row_counts: dict[str, int] = {}
+    checksums: dict[str, str] = {}
     con = duckdb.connect(str(staged))
     try:
         con.execute(f"attach {quote_literal(str(home.warehouse))} as warehouse (read_only)")
         for table in tables:
-            source = f"warehouse.marts.{quote_identifier(table)}"
-            con.execute(f"create table {quote_identifier(table)} as select * from {source}")
-            row_counts[table] = con.execute(f"select count(*) from {quote_identifier(table)}").fetchall()[0][0]
+            name = quote_identifier(table)
+            con.execute(f"create table {name} as select * from warehouse.marts.{name}")
+            row_counts[table] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
             parquet = parquet_run / f"{table}.parquet"
             con.execute(
-                f"copy (select * from {quote_identifier(table)} order by 1) to {quote_literal(str(parquet))} "
+                f"copy (select * from {name} order by all) to {quote_literal(str(parquet))} "
                 "(format parquet, compression zstd)"
             )
-        con.execute(
-            "create table publish_info as select ? as run_id, cast(? as date) as as_of_date, "
-            "? as policy_version, cast(? as timestamp) as published_at",
-            [run_id, as_of, policy_version, datetime.now(UTC).replace(tzinfo=None)],
+            checksums[table] = sha256_of(parquet)
+        entry = new_entry(
+            run_id=run_id,
+            as_of=as_of,
+            policy_version=policy_version,
+            row_counts=row_counts,
+            checksums=checksums,
+            seconds=time.perf_counter() - started,
         )
+        # BI sees every publication so far, this one included.
+        earlier = publish_log_rows(con, catalog="warehouse")
+        con.execute(LOG_DDL.replace(f"{SCHEMA}.publish_log", "publish_log"))
+        con.executemany("insert into publish_log values (?, ?, ?, ?, ?, ?, ?, ?)", [*earlier, entry.row()])
         con.execute("detach warehouse")
         con.execute("checkpoint")
     finally:
@@ -81,4 +94,4 @@ def publish_bi(home: Home, *, run_id: str, as_of: str, policy_version: str, tabl
     replace_atomically(staged, home.published_duckdb)
     latest = home.published_parquet / "latest"
     switch_link(latest, os.path.relpath(parquet_run, latest.parent))
-    return BiPublication(home.published_duckdb, parquet_run, latest, row_counts)
+    return BiPublication(home.published_duckdb, parquet_run, latest, row_counts, entry)

@@ -128,6 +128,10 @@ def test_rerun_on_the_same_files_changes_nothing_and_readers_never_fail(demo) ->
     )
     assert runner.published("select * exclude (run_id) from customer_tiers order by customer_id") == before
     assert runner.published("select distinct run_id from customer_tiers") == [(second["run_id"],)]
+    log = runner.published("select run_id, as_of_date, row_counts from publish_log order by published_at")
+    assert [r[0] for r in log] == [first["run_id"], second["run_id"]]
+    assert json.loads(log[1][2])["customer_tiers"] == first["customers"]["total"]
+    assert runner.warehouse("select count(*) from published_state.publish_log") == [(2,)]
     reads, errors, counts = out.split(maxsplit=2)
     assert int(errors) == 0, err
     assert int(reads) > 10

@@ -6,6 +6,7 @@ import dagster as dg
 from orchestration.crm_export import export_segments
 from orchestration.defs.resources import TierflowResource
 from orchestration.ingest.files import quote_identifier
+from orchestration.published_state import record_publication
 from orchestration.publishing import publish_bi
 from orchestration.warehouse import connect
 
@@ -60,6 +61,8 @@ def build_publish_assets(tables: tuple[str, ...]) -> list[dg.AssetsDefinition]:
     def published_tables(context: dg.AssetExecutionContext, tierflow: TierflowResource) -> dg.MaterializeResult:
         run = _current_run(tierflow, tables)
         publication = publish_bi(tierflow.layout, tables=list(tables), **run)
+        # Only now is this run anyone's "previous published run".
+        record_publication(tierflow.layout.warehouse, list(tables), publication.entry)
         counts, customers = tier_counts(tierflow)
         context.log.info(f"published {publication.row_counts} to {publication.duckdb_path}")
         return dg.MaterializeResult(
