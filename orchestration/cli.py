@@ -76,6 +76,19 @@ def _print_summary(summary: RunSummary) -> None:
             print(f"            {failure}", file=out)
     for what, where in summary.published.items():
         print(f"  {what:<9} {where}", file=out)
+    if summary.crm:
+        counts = summary.crm.get("delta_counts") or {}
+        reused = " (identical to the export already made for this date)" if summary.crm.get("reused") else ""
+        print(f"  crm delta {', '.join(f'{k} {v:,}' for k, v in counts.items())}{reused}", file=out)
+        sync = summary.crm.get("sync") or {}
+        if str(sync.get("status", "")).startswith("disabled"):
+            print(f"  crm sync  {sync['status']}", file=out)
+        elif sync:
+            print(
+                f"  crm sync  {sync.get('status')}: {sync.get('batches_sent', 0)} batch(es) sent, "
+                f"{sync.get('batches_failed', 0)} failed, {sync.get('batches_pending', 0)} waiting",
+                file=out,
+            )
     if summary.message:
         print(f"  {summary.message}", file=out)
     if summary.run_id:
@@ -138,6 +151,30 @@ def cmd_demo(args: argparse.Namespace) -> int:
     args.landing, args.as_of, args.policy, args.expectations = landing, as_of, None, None
     args.json = False
     return cmd_run(args)
+
+
+def cmd_sync(args: argparse.Namespace) -> int:
+    import uuid
+
+    from orchestration.defs.resources import TierflowResource
+    from orchestration.delivery.sync import sync_exports
+
+    settings = Settings.from_env(home=args.home)
+    config = TierflowResource.from_settings(settings).webhook_config()
+    if config is None:
+        _err("tierflow: TIERFLOW_CRM_WEBHOOK_URL is not set: there is nowhere to send the CRM deltas")
+        return EXIT_BAD_INPUT
+    if not settings.layout.warehouse.exists():
+        _err(f"tierflow: no warehouse in {settings.home}: run `tierflow run` first")
+        return EXIT_BAD_INPUT
+    report = sync_exports(
+        settings.layout, config, sync_id=f"manual-{uuid.uuid4()}", trigger="cli", export_id=args.run, log=_err
+    )
+    _err(
+        f"sync {'complete' if report.complete else 'incomplete'}: {report.batches_sent} batch(es) sent, "
+        f"{report.batches_failed} failed, {report.batches_pending} waiting ({report.requests} requests)"
+    )
+    return 0 if report.complete else EXIT_FAILED
 
 
 def cmd_prepare(args: argparse.Namespace) -> int:
@@ -212,6 +249,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--home", type=Path, help="tierflow home (default ./tierflow_home)")
     demo.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")
     demo.set_defaults(func=cmd_demo)
+
+    sync = commands.add_parser(
+        "sync",
+        help="send CRM deltas that were not delivered yet to the webhook",
+        description="Deliver every CRM delta batch not yet accepted by TIERFLOW_CRM_WEBHOOK_URL, oldest first, "
+        "with the same idempotency keys as before. Exit 0 when everything is delivered, 1 when some batch still "
+        "fails (it is recorded and retried next time).",
+    )
+    sync.add_argument("--run", metavar="RUN_ID", help="only the export of this run (its export id)")
+    sync.add_argument("--home", type=Path, help="tierflow home (default $TIERFLOW_HOME or ./tierflow_home)")
+    sync.set_defaults(func=cmd_sync)
 
     prep = commands.add_parser("prepare", help="parse the dbt project into its manifest (deployments, CI)")
     prep.set_defaults(func=cmd_prepare)

@@ -1,17 +1,20 @@
-"""Publishing for BI: a DuckDB file replaced atomically, and Parquet copies behind a `latest` link.
+"""Publishing for BI: Parquet files per run, a DuckDB file replaced atomically, optionally PostgreSQL.
 
-The new DuckDB file is written beside the old one under a temporary name, flushed to disk, then renamed
-over it: a BI tool that opens the file sees the old version or the new one, never half of either, and a
-reader that already has the old file open keeps reading it. Parquet files go to a directory per run and
-the `latest` symbolic link is switched with one rename. Every published file carries `publish_log`, the
-list of all publications (run id, as-of date, tables, row counts, Parquet checksums, duration).
+Every publication starts by writing each gated mart to Parquet under `published/parquet/runs/<run_id>/`
+(the checksums in `publish_log` are those files' SHA-256), then makes the enabled targets visible:
+- duckdb: a new `published/tierflow.duckdb` is written under a temporary name, flushed, and renamed over the
+  old one: a BI tool sees the old file or the new one, never half of either, and a reader that has the old
+  file open keeps reading it;
+- parquet: the `published/parquet/latest` link is switched to the run's directory with one rename;
+- postgres (when TIERFLOW_PG_DSN is set): see `orchestration.delivery.postgres`.
 """
 
 from __future__ import annotations
 
 import os
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import duckdb
@@ -22,12 +25,18 @@ from orchestration.published_state import LOG_DDL, SCHEMA, PublishEntry, new_ent
 
 
 @dataclass(frozen=True)
-class BiPublication:
-    duckdb_path: Path
+class StagedRun:
+    run_id: str
     parquet_dir: Path
-    parquet_latest: Path
+    files: dict[str, Path]
     row_counts: dict[str, int]
     entry: PublishEntry
+
+
+@dataclass
+class BiPublication:
+    staged: StagedRun
+    targets: dict[str, str] = field(default_factory=dict)  # target -> where BI finds it
 
 
 def _fsync(path: Path) -> None:
@@ -53,45 +62,64 @@ def switch_link(link: Path, target: str) -> None:
     _fsync(link.parent)
 
 
-def publish_bi(home: Home, *, run_id: str, as_of: str, policy_version: str, tables: list[str]) -> BiPublication:
+def stage_parquet(home: Home, *, run_id: str, as_of: str, policy_version: str, tables: list[str]) -> StagedRun:
+    """Write every gated mart to Parquet (sorted, so the same content gives the same bytes)."""
     started = time.perf_counter()
-    home.ensure()
-    staged = home.published_dir / f".tierflow.duckdb.{run_id}.staged"
-    staged.unlink(missing_ok=True)
-    parquet_run = home.published_parquet / "runs" / run_id
-    parquet_run.mkdir(parents=True, exist_ok=True)
-    row_counts: dict[str, int] = {}
-    checksums: dict[str, str] = {}
-    con = duckdb.connect(str(staged))
-    try:
+    parquet_dir = home.published_parquet / "runs" / run_id
+    parquet_dir.mkdir(parents=True, exist_ok=True)
+    files, row_counts, checksums = {}, {}, {}
+    with duckdb.connect() as con:
         con.execute(f"attach {quote_literal(str(home.warehouse))} as warehouse (read_only)")
         for table in tables:
-            name = quote_identifier(table)
-            con.execute(f"create table {name} as select * from warehouse.marts.{name}")
-            row_counts[table] = con.execute(f"select count(*) from {name}").fetchall()[0][0]
-            parquet = parquet_run / f"{table}.parquet"
+            path = parquet_dir / f"{table}.parquet"
+            source = f"warehouse.marts.{quote_identifier(table)}"
             con.execute(
-                f"copy (select * from {name} order by all) to {quote_literal(str(parquet))} "
+                f"copy (select * from {source} order by all) to {quote_literal(str(path))} "
                 "(format parquet, compression zstd)"
             )
-            checksums[table] = sha256_of(parquet)
-        entry = new_entry(
-            run_id=run_id,
-            as_of=as_of,
-            policy_version=policy_version,
-            row_counts=row_counts,
-            checksums=checksums,
-            seconds=time.perf_counter() - started,
-        )
+            files[table] = path
+            row_counts[table] = con.execute(f"select count(*) from {source}").fetchall()[0][0]
+            checksums[table] = sha256_of(path)
+    entry = new_entry(
+        run_id=run_id,
+        as_of=as_of,
+        policy_version=policy_version,
+        row_counts=row_counts,
+        checksums=checksums,
+        seconds=time.perf_counter() - started,
+    )
+    return StagedRun(run_id, parquet_dir, files, row_counts, entry)
+
+
+def publish_duckdb_file(home: Home, staged: StagedRun) -> Path:
+    target = home.published_duckdb
+    temporary = home.published_dir / f".tierflow.duckdb.{staged.run_id}.staged"
+    temporary.unlink(missing_ok=True)
+    con = duckdb.connect(str(temporary))
+    try:
+        for table, path in staged.files.items():
+            con.execute(
+                f"create table {quote_identifier(table)} as select * from read_parquet({quote_literal(str(path))})"
+            )
         # BI sees every publication so far, this one included.
+        con.execute(f"attach {quote_literal(str(home.warehouse))} as warehouse (read_only)")
         earlier = publish_log_rows(con, catalog="warehouse")
-        con.execute(LOG_DDL.replace(f"{SCHEMA}.publish_log", "publish_log"))
-        con.executemany("insert into publish_log values (?, ?, ?, ?, ?, ?, ?, ?)", [*earlier, entry.row()])
         con.execute("detach warehouse")
+        con.execute(LOG_DDL.replace(f"{SCHEMA}.publish_log", "publish_log"))
+        con.executemany("insert into publish_log values (?, ?, ?, ?, ?, ?, ?, ?)", [*earlier, staged.entry.row()])
         con.execute("checkpoint")
     finally:
         con.close()
-    replace_atomically(staged, home.published_duckdb)
+    replace_atomically(temporary, target)
+    return target
+
+
+def publish_parquet_latest(home: Home, staged: StagedRun) -> Path:
     latest = home.published_parquet / "latest"
-    switch_link(latest, os.path.relpath(parquet_run, latest.parent))
-    return BiPublication(home.published_duckdb, parquet_run, latest, row_counts, entry)
+    switch_link(latest, os.path.relpath(staged.parquet_dir, latest.parent))
+    return latest
+
+
+def discard_staged_parquet(staged: StagedRun) -> None:
+    """When Parquet is not a target, its files were only the staging copy."""
+    shutil.rmtree(staged.parquet_dir, ignore_errors=True)

@@ -38,6 +38,7 @@ class RunSummary:
     tier_counts: dict[str, int] = field(default_factory=dict)
     customers: dict[str, int] = field(default_factory=dict)
     published: dict[str, str] = field(default_factory=dict)
+    crm: dict[str, Any] = field(default_factory=dict)
     message: str | None = None
     seconds: float = 0.0
     summary_path: Path | None = None
@@ -65,6 +66,7 @@ class RunSummary:
             "tier_counts": self.tier_counts,
             "checks": self.checks,
             "published": self.published,
+            "crm": self.crm,
             "message": self.message,
             "seconds": round(self.seconds, 2),
         }
@@ -106,10 +108,18 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
         elif key == ["published_tables"]:
             summary.tier_counts = _value(metadata, "tier_counts")
             summary.customers = _value(metadata, "customers")
-            summary.published["duckdb"] = str(_value(metadata, "duckdb_path"))
-            summary.published["parquet"] = str(_value(metadata, "parquet_dir"))
+            for name in metadata:
+                if name.endswith("_path"):
+                    summary.published[name.removesuffix("_path")] = str(_value(metadata, name))
         elif key == ["crm_segment_export"]:
             summary.published["crm_export"] = str(_value(metadata, "directory"))
+            summary.crm = {
+                "export_id": _value(metadata, "export_id"),
+                "reused": _value(metadata, "reused"),
+                "delta_counts": _value(metadata, "delta_counts"),
+            }
+        elif key == ["crm_webhook_sync"]:
+            summary.crm["sync"] = {name: _value(metadata, name) for name in metadata}
     for evaluation in result.get_asset_check_evaluations():
         check = {
             "asset": evaluation.asset_key.to_user_string(),

@@ -1,4 +1,7 @@
-"""Operational settings, from the environment with embedded defaults (the CLI's flags override them)."""
+"""Operational settings, from the environment with embedded defaults (the CLI's flags override them).
+
+Every field `x` reads `TIERFLOW_X`. Secrets are not settings: see `orchestration.secrets`.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +12,10 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from orchestration.paths import EXPECTATIONS_DIR, Home
 from orchestration.policy import DEFAULT_POLICY_PATH
+
+# Names that end up in SQL as identifiers: validated, then quoted anyway.
+IDENTIFIER = r"^[a-z_][a-z0-9_]{0,62}$"
+BI_FILE_TARGETS = {"duckdb", "parquet"}
 
 
 class SettingsError(ValueError):
@@ -24,6 +31,15 @@ class Settings(BaseModel):
     expectations: Path = Field(EXPECTATIONS_DIR, description="TIERFLOW_EXPECTATIONS: suite directory")
     schedule_cron: str = Field("0 2 * * *", description="TIERFLOW_SCHEDULE_CRON: when the daily run starts")
     schedule_timezone: str | None = Field(None, description="TIERFLOW_SCHEDULE_TIMEZONE (default: policy's)")
+    bi_targets: str = Field("duckdb,parquet", description="TIERFLOW_BI_TARGETS: duckdb and/or parquet (comma list)")
+    pg_schema: str = Field("tierflow", pattern=IDENTIFIER, description="TIERFLOW_PG_SCHEMA: published schema")
+    pg_reader_role: str | None = Field(
+        None, pattern=IDENTIFIER, description="TIERFLOW_PG_READER_ROLE: role granted SELECT, nothing more"
+    )
+    crm_batch_size: int = Field(500, ge=1, le=10_000, description="TIERFLOW_CRM_BATCH_SIZE: changes per request")
+    crm_timeout_seconds: float = Field(10.0, gt=0, le=300, description="TIERFLOW_CRM_TIMEOUT_SECONDS")
+    crm_rate_limit: float = Field(5.0, gt=0, le=1000, description="TIERFLOW_CRM_RATE_LIMIT: requests per second")
+    crm_max_attempts: int = Field(5, ge=1, le=50, description="TIERFLOW_CRM_MAX_ATTEMPTS per batch and run")
 
     @field_validator("schedule_cron")
     @classmethod
@@ -31,6 +47,18 @@ class Settings(BaseModel):
         if len(value.split()) != 5:
             raise ValueError(f"{value!r} is not a five-field cron expression such as '0 2 * * *'")
         return value
+
+    @field_validator("bi_targets")
+    @classmethod
+    def _known_targets(cls, value: str) -> str:
+        targets = [t.strip() for t in value.split(",") if t.strip()]
+        unknown = sorted(set(targets) - BI_FILE_TARGETS)
+        if unknown:
+            raise ValueError(
+                f"unknown target(s) {', '.join(unknown)}: use duckdb and/or parquet "
+                "(PostgreSQL is enabled by TIERFLOW_PG_DSN)"
+            )
+        return ",".join(targets)
 
     @property
     def landing_dir(self) -> Path:
@@ -42,14 +70,7 @@ class Settings(BaseModel):
 
     @classmethod
     def from_env(cls, **overrides: object) -> Settings:
-        env = {
-            "home": os.environ.get("TIERFLOW_HOME"),
-            "landing": os.environ.get("TIERFLOW_LANDING"),
-            "policy": os.environ.get("TIERFLOW_POLICY"),
-            "expectations": os.environ.get("TIERFLOW_EXPECTATIONS"),
-            "schedule_cron": os.environ.get("TIERFLOW_SCHEDULE_CRON"),
-            "schedule_timezone": os.environ.get("TIERFLOW_SCHEDULE_TIMEZONE"),
-        }
+        env = {name: os.environ.get(f"TIERFLOW_{name.upper()}") for name in cls.model_fields}
         values = {k: v for k, v in {**env, **overrides}.items() if v is not None}
         try:
             return cls(**values)

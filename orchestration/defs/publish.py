@@ -1,13 +1,16 @@
-"""Publish assets: the BI tables and the CRM export. Both sit downstream of every gated table, so a failed
-blocking check on any of them publishes nothing."""
+"""Publish assets: the BI tables, the CRM export and the webhook sync. All sit downstream of every gated table,
+so a failed blocking check on any of them publishes nothing."""
 
 import dagster as dg
 
-from orchestration.crm_export import export_segments
+from orchestration.crm_export import export_segments, record_snapshot
 from orchestration.defs.resources import TierflowResource
+from orchestration.delivery.postgres import publish_postgres
+from orchestration.delivery.sync import sync_exports
 from orchestration.ingest.files import quote_identifier
 from orchestration.published_state import record_publication
-from orchestration.publishing import publish_bi
+from orchestration.publishing import discard_staged_parquet, publish_duckdb_file, publish_parquet_latest, stage_parquet
+from orchestration.secrets import pg_dsn
 from orchestration.warehouse import connect
 
 OWNERS = ["team:data-platform"]
@@ -46,6 +49,46 @@ def tier_counts(tierflow: TierflowResource) -> tuple[dict[str, int], dict[str, i
     return dict(rows), customers
 
 
+def _publish_bi(context: dg.AssetExecutionContext, tierflow: TierflowResource, tables: tuple[str, ...]) -> dict:
+    run = _current_run(tierflow, tables)
+    layout = tierflow.layout
+    staged = stage_parquet(layout, tables=list(tables), **run)
+    where: dict[str, str] = {}
+    # PostgreSQL first: it is the target most likely to fail, and then nothing else has changed yet.
+    dsn = pg_dsn()
+    if dsn:
+        try:
+            where["postgres"] = publish_postgres(
+                dsn,
+                schema=tierflow.pg_schema,
+                reader_role=tierflow.pg_reader_role,
+                files=staged.files,
+                entry=staged.entry,
+                scratch=layout.tmp / staged.run_id,
+                log=context.log.info,
+            )
+        except ConnectionError as exc:
+            raise dg.Failure(str(exc)) from None
+    if "duckdb" in tierflow.targets:
+        where["duckdb"] = str(publish_duckdb_file(layout, staged))
+    if "parquet" in tierflow.targets:
+        where["parquet"] = str(publish_parquet_latest(layout, staged))
+    else:
+        discard_staged_parquet(staged)
+    # Only now is this run anyone's "previous published run".
+    record_publication(layout.warehouse, list(tables), staged.entry)
+    counts, customers = tier_counts(tierflow)
+    context.log.info(f"published {staged.row_counts} to {', '.join(where)}")
+    return {
+        **run,
+        **{f"{target}_path": dg.MetadataValue.path(path) for target, path in where.items()},
+        "row_counts": dg.MetadataValue.json(staged.row_counts),
+        "checksums": dg.MetadataValue.json(staged.entry.checksums),
+        "tier_counts": dg.MetadataValue.json(counts),
+        "customers": dg.MetadataValue.json(customers),
+    }
+
+
 def build_publish_assets(tables: tuple[str, ...]) -> list[dg.AssetsDefinition]:
     gated = [dg.AssetKey(["marts", t]) for t in tables]
 
@@ -53,28 +96,13 @@ def build_publish_assets(tables: tuple[str, ...]) -> list[dg.AssetsDefinition]:
         key="published_tables",
         deps=gated,
         group_name="publish",
-        kinds={"duckdb", "parquet"},
+        kinds={"duckdb", "parquet", "postgres"},
         owners=OWNERS,
-        description="The gated marts for BI: published/tierflow.duckdb, replaced atomically, and Parquet "
-        "copies under published/parquet/latest.",
+        description="The gated marts for BI: published/tierflow.duckdb (replaced atomically), Parquet under "
+        "published/parquet/latest, and PostgreSQL when TIERFLOW_PG_DSN is set (swapped in one transaction).",
     )
     def published_tables(context: dg.AssetExecutionContext, tierflow: TierflowResource) -> dg.MaterializeResult:
-        run = _current_run(tierflow, tables)
-        publication = publish_bi(tierflow.layout, tables=list(tables), **run)
-        # Only now is this run anyone's "previous published run".
-        record_publication(tierflow.layout.warehouse, list(tables), publication.entry)
-        counts, customers = tier_counts(tierflow)
-        context.log.info(f"published {publication.row_counts} to {publication.duckdb_path}")
-        return dg.MaterializeResult(
-            metadata={
-                **run,
-                "duckdb_path": dg.MetadataValue.path(str(publication.duckdb_path)),
-                "parquet_dir": dg.MetadataValue.path(str(publication.parquet_latest)),
-                "row_counts": dg.MetadataValue.json(publication.row_counts),
-                "tier_counts": dg.MetadataValue.json(counts),
-                "customers": dg.MetadataValue.json(customers),
-            }
-        )
+        return dg.MaterializeResult(metadata=_publish_bi(context, tierflow, tables))
 
     @dg.asset(
         key="crm_segment_export",
@@ -82,19 +110,49 @@ def build_publish_assets(tables: tuple[str, ...]) -> list[dg.AssetsDefinition]:
         group_name="publish",
         kinds={"csv", "parquet"},
         owners=OWNERS,
-        description="The full segment snapshot for CRM systems with its manifest, under exports/crm/.",
+        description="The full segment snapshot and the delta against the previous published as-of date, for CRM "
+        "systems, with a manifest, under exports/crm/.",
     )
     def crm_segment_export(context: dg.AssetExecutionContext, tierflow: TierflowResource) -> dg.MaterializeResult:
         run = _current_run(tierflow, tables)
         export = export_segments(tierflow.layout, **run)
-        context.log.info(f"exported {export.manifest['row_count']:,} segments to {export.directory}")
+        record_snapshot(tierflow.layout, export)
+        verb = "kept the identical export" if export.reused else "exported"
+        counts = export.manifest["delta_counts"]
+        context.log.info(f"{verb} {export.manifest['row_count']:,} segments, delta {counts}, in {export.directory}")
         return dg.MaterializeResult(
             metadata={
                 **run,
                 "directory": dg.MetadataValue.path(str(export.directory)),
+                "export_id": export.export_id,
+                "reused": export.reused,
                 "row_count": export.manifest["row_count"],
+                "delta_counts": dg.MetadataValue.json(counts),
                 "manifest": dg.MetadataValue.json(export.manifest),
             }
         )
 
-    return [published_tables, crm_segment_export]
+    @dg.asset(
+        key="crm_webhook_sync",
+        deps=[crm_segment_export.key],
+        group_name="publish",
+        kinds={"http"},
+        owners=OWNERS,
+        description="Sends CRM deltas not yet delivered to TIERFLOW_CRM_WEBHOOK_URL in batches with idempotency "
+        "keys, oldest first; does nothing when no webhook is configured.",
+    )
+    def crm_webhook_sync(context: dg.AssetExecutionContext, tierflow: TierflowResource) -> dg.MaterializeResult:
+        config = tierflow.webhook_config()
+        if config is None:
+            return dg.MaterializeResult(metadata={"status": "disabled (TIERFLOW_CRM_WEBHOOK_URL not set)"})
+        report = sync_exports(tierflow.layout, config, sync_id=context.run.run_id, trigger="run", log=context.log.info)
+        if not report.complete:
+            context.log.warning(
+                f"CRM sync incomplete: {report.batches_failed} batch(es) failed, {report.batches_pending} waiting; "
+                "the next run or `tierflow sync` retries them first"
+            )
+        return dg.MaterializeResult(
+            metadata={"status": "complete" if report.complete else "incomplete", **report.as_dict()}
+        )
+
+    return [published_tables, crm_segment_export, crm_webhook_sync]

@@ -7,8 +7,10 @@ from pathlib import Path
 
 import dagster as dg
 
+from orchestration.delivery.webhook import WebhookConfig
 from orchestration.paths import Home
 from orchestration.policy import Policy, PolicyError, load_policy
+from orchestration.secrets import webhook_token, webhook_url
 from orchestration.settings import Settings
 
 
@@ -19,14 +21,50 @@ class TierflowResource(dg.ConfigurableResource):
     landing: str
     policy: str
     expectations: str
+    bi_targets: str = "duckdb,parquet"
+    pg_schema: str = "tierflow"
+    pg_reader_role: str | None = None
+    crm_batch_size: int = 500
+    crm_timeout_seconds: float = 10.0
+    crm_rate_limit: float = 5.0
+    crm_max_attempts: int = 5
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TierflowResource:
+        delivery = settings.model_dump(
+            include={
+                "bi_targets",
+                "pg_schema",
+                "pg_reader_role",
+                "crm_batch_size",
+                "crm_timeout_seconds",
+                "crm_rate_limit",
+                "crm_max_attempts",
+            }
+        )
         return cls(
             home=str(settings.home.resolve()),
             landing=str(settings.landing_dir.resolve()),
             policy=str(settings.policy.resolve()),
             expectations=str(settings.expectations.resolve()),
+            **delivery,
+        )
+
+    @property
+    def targets(self) -> set[str]:
+        return {t for t in self.bi_targets.split(",") if t}
+
+    def webhook_config(self) -> WebhookConfig | None:
+        url = webhook_url()
+        if not url:
+            return None
+        return WebhookConfig(
+            url=url,
+            token=webhook_token(),
+            batch_size=self.crm_batch_size,
+            timeout_seconds=self.crm_timeout_seconds,
+            rate_limit=self.crm_rate_limit,
+            max_attempts=self.crm_max_attempts,
         )
 
     @cached_property

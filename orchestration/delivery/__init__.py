@@ -1,0 +1,1 @@
+"""Delivery to downstream systems: PostgreSQL for BI, and the CRM webhook sync."""

@@ -1,0 +1,147 @@
+"""Publication to a real PostgreSQL (127.0.0.1:5432): tables swap in one transaction while a BI reader
+queries in a loop from another connection, a read-only role gets SELECT and nothing more, and every table
+carries its run, date and policy version."""
+
+from __future__ import annotations
+
+import os
+import threading
+import uuid
+from pathlib import Path
+
+import psycopg
+import pytest
+from psycopg import sql
+
+from orchestration.delivery.postgres import publish_postgres
+from orchestration.published_state import new_entry
+from tests.conftest import ORDER_COLUMNS, PROFILE_COLUMNS, Runner, order, profile, write_csv
+
+DSN = os.environ.get("TIERFLOW_TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
+DATES = ["2025-06-30", "2025-07-31", "2025-08-31"]
+
+
+@pytest.fixture
+def pg_names():
+    suffix = uuid.uuid4().hex[:8]
+    schema, role = f"tierflow_t_{suffix}", f"tierflow_reader_{suffix}"
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        conn.execute(sql.SQL("create role {} nologin").format(sql.Identifier(role)))
+    yield schema, role
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        for name in (schema, f"{schema}__staging"):
+            conn.execute(sql.SQL("drop schema if exists {} cascade").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("drop role if exists {}").format(sql.Identifier(role)))
+
+
+class Reader(threading.Thread):
+    """A BI tool: one statement reading both tables, as fast as it can, on its own connection."""
+
+    QUERY = (
+        "select (select count(*) from {s}.customer_tiers), (select min(run_id) from {s}.customer_tiers), "
+        "(select max(run_id) from {s}.customer_tiers), (select max(run_id) from {s}.crm_segments)"
+    )
+
+    def __init__(self, schema: str) -> None:
+        super().__init__(daemon=True)
+        self.query = self.QUERY.format(s=schema)
+        self.stop = threading.Event()
+        self.results: list[tuple] = []
+        self.errors: list[str] = []
+
+    def run(self) -> None:
+        with psycopg.connect(DSN, autocommit=True) as conn:
+            while not self.stop.is_set():
+                try:
+                    self.results.append(conn.execute(self.query).fetchone())
+                except psycopg.Error as exc:
+                    self.errors.append(str(exc))
+
+
+def _landing(root: Path) -> Path:
+    orders = [order("o1", "c1", "2025-06-20 10:00:00", "1500.00"), order("o2", "c2", "2025-07-20 10:00:00", "6000")]
+    orders += [order("o3", "c3", "2025-08-20 10:00:00", "12000.00")]
+    write_csv(root / "orders" / "orders.csv", orders, ORDER_COLUMNS)
+    profiles = [profile(c, email=f"{c}@example.com", phone="+86 1") for c in ("c1", "c2", "c3", "c4")]
+    write_csv(root / "profiles" / "profiles.csv", profiles, PROFILE_COLUMNS)
+    return root
+
+
+def test_postgres_swap_is_atomic_for_readers_and_grants_only_select(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pg_names
+) -> None:
+    schema, role = pg_names
+    monkeypatch.setenv("TIERFLOW_PG_DSN", DSN)
+    monkeypatch.setenv("TIERFLOW_PG_SCHEMA", schema)
+    monkeypatch.setenv("TIERFLOW_PG_READER_ROLE", role)
+    runner, landing = Runner(tmp_path / "home"), _landing(tmp_path / "landing")
+
+    code, first = runner(landing, DATES[0])
+    assert code == 0, first.get("message")
+    assert first["published"]["postgres"].endswith(f"schema {schema}")
+    reader = Reader(schema)
+    reader.start()
+    summaries = [first]
+    try:
+        for as_of in DATES[1:]:
+            code, summary = runner(landing, as_of)
+            assert code == 0, summary.get("message")
+            summaries.append(summary)
+        # Then many quick swaps between two real runs' files, so readers meet the swap often.
+        runs = [runner.home / "published" / "parquet" / "runs" / s["run_id"] for s in summaries[-2:]]
+        for i in range(30):
+            files = {p.stem: p for p in runs[i % 2].glob("*.parquet")}
+            entry = new_entry(run_id=runs[i % 2].name, as_of="2025-08-31", policy_version="test",
+                              row_counts={}, checksums={}, seconds=0.0)
+            publish_postgres(DSN, schema=schema, reader_role=role, files=files, entry=entry, scratch=tmp_path / "s")
+    finally:
+        reader.stop.set()
+        reader.join(timeout=30)
+
+    assert reader.errors == []
+    assert len(reader.results) > 100
+    run_ids = {s["run_id"] for s in summaries}
+    for count, lowest, highest, segments_run in reader.results:
+        assert lowest == highest == segments_run  # one run's tables, never a mix
+        assert lowest in run_ids and count == 4
+    seen = [r[1] for r in reader.results]
+    assert sum(a != b for a, b in zip(seen, seen[1:], strict=False)) >= 5  # it really read across many swaps
+
+    with psycopg.connect(DSN, autocommit=True) as conn:
+        tables = {r[0] for r in conn.execute(
+            "select table_name from information_schema.tables where table_schema = %s", [schema])}
+        assert {"customer_tiers", "crm_segments", "publish_log"} <= tables
+        assert conn.execute("select count(*) from information_schema.schemata where schema_name = %s",
+                            [f"{schema}__staging"]).fetchone() == (0,)
+        log = conn.execute(sql.SQL("select run_id, as_of_date from {}.publish_log order by published_at").format(
+            sql.Identifier(schema))).fetchall()
+        assert [r[0] for r in log[:3]] == [s["run_id"] for s in summaries] and len(log) == 33
+        for table in tables - {"publish_log"}:
+            columns = {r[0] for r in conn.execute(
+                "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+                [schema, table])}
+            assert {"run_id", "as_of_date", "policy_version"} <= columns, table
+            assert not {c for c in columns if "email" in c or "phone" in c}, table
+        # The reader role may read, and nothing more.
+        for table in tables:
+            qualified = f"{schema}.{table}"
+            privileges = {p: conn.execute("select has_table_privilege(%s, %s, %s)", [role, qualified, p]).fetchone()[0]
+                          for p in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")}
+            assert privileges == {"SELECT": True, "INSERT": False, "UPDATE": False, "DELETE": False,
+                                  "TRUNCATE": False}, table
+        assert conn.execute("select has_schema_privilege(%s, %s, 'CREATE')", [role, schema]).fetchone() == (False,)
+        conn.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
+        assert conn.execute(sql.SQL("select count(*) from {}.customer_tiers").format(sql.Identifier(schema))
+                            ).fetchone() == (4,)
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute(sql.SQL("delete from {}.customer_tiers").format(sql.Identifier(schema)))
+
+
+def test_unreachable_postgres_fails_the_run_with_a_clear_message(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("TIERFLOW_PG_DSN", "postgresql://127.0.0.1:1/nowhere")
+    runner = Runner(tmp_path / "home")
+    code, summary = runner(_landing(tmp_path / "landing"), DATES[0])
+    assert code == 1 and summary["status"] == "error"
+    assert "cannot connect to PostgreSQL (TIERFLOW_PG_DSN)" in summary["message"]
+    assert "127.0.0.1:1" not in summary["message"] or "password" not in summary["message"]
+    assert not (runner.home / "published" / "tierflow.duckdb").exists()  # nothing else was published
