@@ -33,10 +33,18 @@ def _landing(root: Path, customers: int = 4) -> Path:
     orders, profiles = [], []
     for i in range(1, customers + 1):
         cid = f"c{i}"
-        orders += [order(f"{cid}-jan", cid, "2025-01-10 10:00:00", "10.00"),
-                   order(f"{cid}-may", cid, "2025-05-20 10:00:00", str(100 * i) + ".00")]
-        profiles.append(profile(cid, marketing_opt_in="true" if i % 2 else "false",
-                                email=f"  User{i}@Example.COM " if i != 4 else "", phone=f"+86 138 0000 000{i}"))
+        orders += [
+            order(f"{cid}-jan", cid, "2025-01-10 10:00:00", "10.00"),
+            order(f"{cid}-may", cid, "2025-05-20 10:00:00", str(100 * i) + ".00"),
+        ]
+        profiles.append(
+            profile(
+                cid,
+                marketing_opt_in="true" if i % 2 else "false",
+                email=f"  User{i}@Example.COM " if i != 4 else "",
+                phone=f"+86 138 0000 000{i}",
+            )
+        )
     write_csv(root / "orders" / "orders.csv", orders, ORDER_COLUMNS)
     write_csv(root / "profiles" / "profiles.csv", profiles, PROFILE_COLUMNS)
     return root
@@ -122,15 +130,22 @@ def test_rerunning_a_date_reuses_the_same_export(two_days) -> None:
     assert len(exports) == 2  # one per as-of date, never duplicated
 
 
-def test_a_customer_gone_upstream_is_removed(tmp_path: Path) -> None:
+def test_a_customer_gone_upstream_is_removed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TIERFLOW_BI_TARGETS", "parquet")  # BI targets are configurable: Parquet only here
     landing = _landing(tmp_path / "landing", customers=2)
     runner = Runner(tmp_path / "home")
-    assert runner(landing, D1)[0] == 0
+    code, first = runner(landing, D1)
+    assert code == 0
+    assert set(first["published"]) == {"parquet", "crm_export"}
+    assert not runner.published_duckdb.exists()
+    assert (runner.home / "published" / "parquet" / "latest" / "customer_tiers.parquet").exists()
     # Upstream erasure (not yet an input of tierflow): a customer published on D1 is no longer known on D2.
     with duckdb.connect(str(runner.home / "warehouse" / "warehouse.duckdb")) as con:
-        con.execute("insert into published_state.crm_segment_snapshots by name "
-                    "select snapshot_as_of_date, * exclude (snapshot_as_of_date) replace ('gone' as customer_id) "
-                    "from published_state.crm_segment_snapshots where customer_id = 'c1'")
+        con.execute(
+            "insert into published_state.crm_segment_snapshots by name "
+            "select snapshot_as_of_date, * exclude (snapshot_as_of_date) replace ('gone' as customer_id) "
+            "from published_state.crm_segment_snapshots where customer_id = 'c1'"
+        )
     code, summary = runner(landing, D2)
     assert code == 0
     delta = {r["customer_id"]: r for r in _rows(Path(summary["published"]["crm_export"]) / "delta.csv")}
@@ -186,9 +201,17 @@ def test_a_batch_that_keeps_failing_is_recorded_and_resent_first_by_tierflow_syn
         assert code == 0  # published; the sync is reported incomplete, not lost
         sync = summary["crm"]["sync"]
         assert (sync["status"], sync["batches_sent"], sync["batches_failed"], sync["batches_pending"]) == (
-            "incomplete", 1, 1, 2)
+            "incomplete",
+            1,
+            1,
+            2,
+        )
         assert [b[:3] for b in _sync_batches(runner)] == [
-            (1, "sent", 1), (2, "failed", 3), (3, "pending", 0), (4, "pending", 0)]
+            (1, "sent", 1),
+            (2, "failed", 3),
+            (3, "pending", 0),
+            (4, "pending", 0),
+        ]
         assert {r["body"]["batch"] for r in server.requests} == {1, 2}  # nothing after the failed batch
 
         healthy["yes"] = True
@@ -207,8 +230,12 @@ def test_a_sync_killed_midway_resumes_without_losing_or_duplicating(
     with CrmServer(delay=0.3) as server:
         _webhook_env(monkeypatch, server.url)
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
-        child = subprocess.Popen([sys.executable, "-m", "orchestration.cli", "sync", "--home", str(runner.home)],
-                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        child = subprocess.Popen(
+            [sys.executable, "-m", "orchestration.cli", "sync", "--home", str(runner.home)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         deadline = time.monotonic() + 60
         while len(server.accepted) < 2 and time.monotonic() < deadline:
             time.sleep(0.05)

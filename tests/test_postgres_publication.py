@@ -4,6 +4,7 @@ carries its run, date and policy version."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import threading
 import uuid
@@ -91,8 +92,14 @@ def test_postgres_swap_is_atomic_for_readers_and_grants_only_select(
         runs = [runner.home / "published" / "parquet" / "runs" / s["run_id"] for s in summaries[-2:]]
         for i in range(30):
             files = {p.stem: p for p in runs[i % 2].glob("*.parquet")}
-            entry = new_entry(run_id=runs[i % 2].name, as_of="2025-08-31", policy_version="test",
-                              row_counts={}, checksums={}, seconds=0.0)
+            entry = new_entry(
+                run_id=runs[i % 2].name,
+                as_of="2025-08-31",
+                policy_version="test",
+                row_counts={},
+                checksums={},
+                seconds=0.0,
+            )
             publish_postgres(DSN, schema=schema, reader_role=role, files=files, entry=entry, scratch=tmp_path / "s")
     finally:
         reader.stop.set()
@@ -105,34 +112,52 @@ def test_postgres_swap_is_atomic_for_readers_and_grants_only_select(
         assert lowest == highest == segments_run  # one run's tables, never a mix
         assert lowest in run_ids and count == 4
     seen = [r[1] for r in reader.results]
-    assert sum(a != b for a, b in zip(seen, seen[1:], strict=False)) >= 5  # it really read across many swaps
+    assert sum(a != b for a, b in itertools.pairwise(seen)) >= 5  # it really read across many swaps
 
     with psycopg.connect(DSN, autocommit=True) as conn:
-        tables = {r[0] for r in conn.execute(
-            "select table_name from information_schema.tables where table_schema = %s", [schema])}
+        tables = {
+            r[0]
+            for r in conn.execute("select table_name from information_schema.tables where table_schema = %s", [schema])
+        }
         assert {"customer_tiers", "crm_segments", "publish_log"} <= tables
-        assert conn.execute("select count(*) from information_schema.schemata where schema_name = %s",
-                            [f"{schema}__staging"]).fetchone() == (0,)
-        log = conn.execute(sql.SQL("select run_id, as_of_date from {}.publish_log order by published_at").format(
-            sql.Identifier(schema))).fetchall()
+        assert conn.execute(
+            "select count(*) from information_schema.schemata where schema_name = %s", [f"{schema}__staging"]
+        ).fetchone() == (0,)
+        log = conn.execute(
+            sql.SQL("select run_id, as_of_date from {}.publish_log order by published_at").format(
+                sql.Identifier(schema)
+            )
+        ).fetchall()
         assert [r[0] for r in log[:3]] == [s["run_id"] for s in summaries] and len(log) == 33
         for table in tables - {"publish_log"}:
-            columns = {r[0] for r in conn.execute(
-                "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
-                [schema, table])}
+            columns = {
+                r[0]
+                for r in conn.execute(
+                    "select column_name from information_schema.columns where table_schema = %s and table_name = %s",
+                    [schema, table],
+                )
+            }
             assert {"run_id", "as_of_date", "policy_version"} <= columns, table
             assert not {c for c in columns if "email" in c or "phone" in c}, table
         # The reader role may read, and nothing more.
         for table in tables:
             qualified = f"{schema}.{table}"
-            privileges = {p: conn.execute("select has_table_privilege(%s, %s, %s)", [role, qualified, p]).fetchone()[0]
-                          for p in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")}
-            assert privileges == {"SELECT": True, "INSERT": False, "UPDATE": False, "DELETE": False,
-                                  "TRUNCATE": False}, table
+            privileges = {
+                p: conn.execute("select has_table_privilege(%s, %s, %s)", [role, qualified, p]).fetchone()[0]
+                for p in ("SELECT", "INSERT", "UPDATE", "DELETE", "TRUNCATE")
+            }
+            assert privileges == {
+                "SELECT": True,
+                "INSERT": False,
+                "UPDATE": False,
+                "DELETE": False,
+                "TRUNCATE": False,
+            }, table
         assert conn.execute("select has_schema_privilege(%s, %s, 'CREATE')", [role, schema]).fetchone() == (False,)
         conn.execute(sql.SQL("set role {}").format(sql.Identifier(role)))
-        assert conn.execute(sql.SQL("select count(*) from {}.customer_tiers").format(sql.Identifier(schema))
-                            ).fetchone() == (4,)
+        assert conn.execute(
+            sql.SQL("select count(*) from {}.customer_tiers").format(sql.Identifier(schema))
+        ).fetchone() == (4,)
         with pytest.raises(psycopg.errors.InsufficientPrivilege):
             conn.execute(sql.SQL("delete from {}.customer_tiers").format(sql.Identifier(schema)))
 
