@@ -33,7 +33,100 @@ class Qualification(_Strict):
 
 
 class Lifecycle(_Strict):
+    """Day thresholds of the lifecycle stages (days since the last order, as of the as-of date)."""
+
+    new_days: int = Field(30, ge=1, le=3660)
     active_days: int = Field(90, ge=1, le=3660)
+    dormant_days: int = Field(180, ge=1, le=3660)
+    churned_days: int = Field(365, ge=1, le=3660)
+    # personal: members with 3+ orders are at_risk once the days since their last order exceed twice their
+    # own median gap between orders (fast buyers slip sooner, slow buyers later).
+    cadence: Literal["fixed", "personal"] = "fixed"
+
+    @model_validator(mode="after")
+    def _stages_are_ordered(self) -> Lifecycle:
+        if not self.new_days <= self.active_days < self.dormant_days < self.churned_days:
+            raise ValueError(
+                f"need new_days <= active_days < dormant_days < churned_days, got {self.new_days}, "
+                f"{self.active_days}, {self.dormant_days}, {self.churned_days}"
+            )
+        return self
+
+
+class Rfm(_Strict):
+    # lifetime: F and M over every order up to the as-of date; "365": over the last 365 days only.
+    window: Literal["lifetime", "365"] = "lifetime"
+
+    @field_validator("window", mode="before")
+    @classmethod
+    def _window_as_text(cls, value: object) -> object:
+        return str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+    @property
+    def window_days(self) -> int | None:
+        return None if self.window == "lifetime" else int(self.window)
+
+
+MONTH_DAY_PATTERN = r"^(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])$"
+
+
+class Promotion(_Strict):
+    """A promotion period that recurs every year, from `start` to `end` inclusive (local dates, MM-DD)."""
+
+    name: str = Field(min_length=1, max_length=64)
+    start: str = Field(pattern=MONTH_DAY_PATTERN)
+    end: str = Field(pattern=MONTH_DAY_PATTERN)
+
+    @model_validator(mode="after")
+    def _start_before_end(self) -> Promotion:
+        if self.end < self.start:
+            raise ValueError(
+                f"promotion {self.name!r}: end {self.end} is before start {self.start} (split it at 12-31)"
+            )
+        return self
+
+    @staticmethod
+    def month_day(text: str) -> int:
+        """MM-DD as the number MMDD, which compares like the date (what the SQL compares against)."""
+        return int(text.replace("-", ""))
+
+
+def _default_promotions() -> list[Promotion]:
+    return [
+        Promotion(name="618", start="06-01", end="06-18"),
+        Promotion(name="double_11", start="11-01", end="11-11"),
+        Promotion(name="double_12", start="12-12", end="12-12"),
+    ]
+
+
+class Behaviour(_Strict):
+    """Rules of the purchase-behaviour flags, over the last 365 days; see the README for each flag."""
+
+    discount_seeker_share: Decimal = Field(Decimal("0.5"), ge=0, le=1)
+    big_ticket_percentile: Decimal = Field(Decimal("0.9"), gt=0, lt=1)
+    frequent_small_percentile: Decimal = Field(Decimal("0.8"), gt=0, lt=1)
+    omnichannel_min_channels: int = Field(2, ge=2, le=20)
+    refund_prone_share: Decimal = Field(Decimal("0.2"), ge=0, le=1)
+    promotions: list[Promotion] = Field(default_factory=_default_promotions, max_length=50)
+
+    @model_validator(mode="after")
+    def _promotion_names_are_unique(self) -> Behaviour:
+        names = [p.name for p in self.promotions]
+        duplicated = sorted({n for n in names if names.count(n) > 1})
+        if duplicated:
+            raise ValueError(f"duplicate promotion name(s) {', '.join(duplicated)}")
+        return self
+
+
+class Benefits(_Strict):
+    """What a tier gives its members; published as `tier_benefits` and joined into the CRM export."""
+
+    discount_pct: Decimal = Field(Decimal(0), ge=0, le=100, max_digits=5, decimal_places=2)
+    points_multiplier: Decimal = Field(Decimal(1), gt=0, le=100, max_digits=6, decimal_places=2)
+    free_shipping: bool = False
+    priority_service: bool = False
+    birthday_gift: bool = False
+    description: str | None = Field(None, max_length=500)
 
 
 class Tier(_Strict):
@@ -42,6 +135,7 @@ class Tier(_Strict):
     min_spend: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
     min_orders: int | None = Field(None, ge=0)
     match: Literal["all", "any"] = "all"
+    benefits: Benefits = Benefits()
 
     @property
     def has_threshold(self) -> bool:
@@ -54,6 +148,8 @@ class Policy(_Strict):
     timezone: str
     qualification: Qualification = Qualification()
     lifecycle: Lifecycle = Lifecycle()
+    rfm: Rfm = Rfm()
+    behaviour: Behaviour = Behaviour()
     tiers: list[Tier] = Field(min_length=1, max_length=20)
 
     @field_validator("timezone")

@@ -10,7 +10,7 @@ from pathlib import Path
 import duckdb
 
 from orchestration.paths import FX_RATES_SEED
-from orchestration.policy import Policy
+from orchestration.policy import Policy, Promotion
 
 DDL = """
 create schema if not exists tierflow;
@@ -21,7 +21,17 @@ create or replace table tierflow.run_parameters (
     policy_currency varchar not null,
     policy_timezone varchar not null,
     qualification_window_days integer not null,
-    active_days integer not null
+    active_days integer not null,
+    new_days integer not null,
+    dormant_days integer not null,
+    churned_days integer not null,
+    lifecycle_cadence varchar not null,
+    rfm_window_days integer,
+    discount_seeker_share decimal(5, 4) not null,
+    big_ticket_percentile decimal(5, 4) not null,
+    frequent_small_percentile decimal(5, 4) not null,
+    omnichannel_min_channels integer not null,
+    refund_prone_share decimal(5, 4) not null
 );
 create or replace table tierflow.policy_tiers (
     tier_code varchar not null,
@@ -29,7 +39,18 @@ create or replace table tierflow.policy_tiers (
     tier_rank integer not null,
     min_spend decimal(18, 2),
     min_orders integer,
-    match_mode varchar not null
+    match_mode varchar not null,
+    discount_pct decimal(5, 2) not null,
+    points_multiplier decimal(6, 2) not null,
+    has_free_shipping boolean not null,
+    has_priority_service boolean not null,
+    has_birthday_gift boolean not null,
+    benefits_note varchar
+);
+create or replace table tierflow.policy_promotions (
+    promotion_name varchar not null,
+    start_month_day integer not null,
+    end_month_day integer not null
 );
 """
 
@@ -40,10 +61,11 @@ def convertible_currencies(seed: Path = FX_RATES_SEED) -> list[str]:
 
 
 def write_run_parameters(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: date, policy: Policy) -> None:
+    behaviour = policy.behaviour
     con.begin()
     con.execute(DDL)
     con.execute(
-        "insert into tierflow.run_parameters values (?, ?, ?, ?, ?, ?, ?)",
+        "insert into tierflow.run_parameters values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             run_id,
             as_of,
@@ -52,13 +74,41 @@ def write_run_parameters(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: 
             policy.timezone,
             policy.qualification.window_days,
             policy.lifecycle.active_days,
+            policy.lifecycle.new_days,
+            policy.lifecycle.dormant_days,
+            policy.lifecycle.churned_days,
+            policy.lifecycle.cadence,
+            policy.rfm.window_days,
+            behaviour.discount_seeker_share,
+            behaviour.big_ticket_percentile,
+            behaviour.frequent_small_percentile,
+            behaviour.omnichannel_min_channels,
+            behaviour.refund_prone_share,
         ],
     )
     con.executemany(
-        "insert into tierflow.policy_tiers values (?, ?, ?, ?, ?, ?)",
+        "insert into tierflow.policy_tiers values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
-            [tier.code, tier.name, rank, tier.min_spend, tier.min_orders, tier.match]
+            [
+                tier.code,
+                tier.name,
+                rank,
+                tier.min_spend,
+                tier.min_orders,
+                tier.match,
+                tier.benefits.discount_pct,
+                tier.benefits.points_multiplier,
+                tier.benefits.free_shipping,
+                tier.benefits.priority_service,
+                tier.benefits.birthday_gift,
+                tier.benefits.description,
+            ]
             for rank, tier in enumerate(policy.tiers, start=1)
         ],
     )
+    if behaviour.promotions:
+        con.executemany(
+            "insert into tierflow.policy_promotions values (?, ?, ?)",
+            [[p.name, Promotion.month_day(p.start), Promotion.month_day(p.end)] for p in behaviour.promotions],
+        )
     con.commit()

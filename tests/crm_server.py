@@ -31,8 +31,11 @@ class CrmServer:
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 with server.lock:
                     server.requests.append(
-                        {"key": self.headers.get("Idempotency-Key"), "auth": self.headers.get("Authorization"),
-                         "body": body}
+                        {
+                            "key": self.headers.get("Idempotency-Key"),
+                            "auth": self.headers.get("Authorization"),
+                            "body": body,
+                        }
                     )
                     n = len(server.requests)
                 if server.delay:

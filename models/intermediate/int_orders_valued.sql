@@ -42,6 +42,13 @@ valued as (
             when localised.order_status in ('cancelled', 'refunded') then 0
             else localised.amount - localised.refunded_amount
         end as net_amount,
+        -- Gross and refunded amounts of orders that went through (refund-prone rule); cancelled ones are 0.
+        case when localised.order_status = 'cancelled' then 0 else localised.amount end as gross_amount,
+        case
+            when localised.order_status = 'cancelled' then 0
+            when localised.order_status = 'refunded' then localised.amount
+            else localised.refunded_amount
+        end as refund_amount,
         case
             when localised.currency_code = localised.policy_currency then 1.0
             else policy_rate.units_per_usd / order_rate.units_per_usd
@@ -68,6 +75,8 @@ final as (
         amount,
         refunded_amount,
         cast(round(net_amount * conversion_rate, 2) as numeric(18, 2)) as net_spend,
+        cast(round(gross_amount * conversion_rate, 2) as numeric(18, 2)) as gross_spend,
+        cast(round(refund_amount * conversion_rate, 2) as numeric(18, 2)) as refunded_spend,
         (order_status = 'completed' and refunded_amount < amount) as is_counted_order,
         product_category,
         sales_channel,

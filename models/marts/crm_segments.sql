@@ -13,6 +13,18 @@ profiles as (
 
 ),
 
+segments as (
+
+    select * from {{ ref('customer_segments') }}
+
+),
+
+benefits as (
+
+    select * from {{ ref('tier_benefits') }}
+
+),
+
 final as (
 
     select
@@ -31,12 +43,24 @@ final as (
         profiles.city,
         profiles.gender,
         profiles.is_marketing_opt_in,
+        segments.rfm_segment,
+        segments.behaviour_class,
+        segments.birthday_month,
+        benefits.discount_pct,
+        benefits.points_multiplier,
+        benefits.has_free_shipping,
+        benefits.has_priority_service,
+        benefits.has_birthday_gift,
         tiers.policy_version,
         tiers.run_id
 
     from tiers
     inner join profiles
         on tiers.customer_id = profiles.customer_id
+    inner join segments
+        on tiers.customer_id = segments.customer_id
+    inner join benefits
+        on tiers.tier = benefits.tier
 
 )
 

@@ -12,6 +12,12 @@ qualified as (
 
 ),
 
+lifecycle as (
+
+    select * from {{ ref('int_customers_lifecycle_assigned') }}
+
+),
+
 profiles as (
 
     select customer_id, has_profile from {{ ref('int_customers_joined') }}
@@ -47,11 +53,7 @@ final as (
         customers.days_since_last_order,
         qualified.next_tier,
         qualified.spend_to_next_tier,
-        case
-            when customers.lifetime_orders = 0 then 'prospect'
-            when customers.days_since_last_order <= run_parameters.active_days then 'active'
-            else 'lapsed'
-        end as lifecycle_stage,
+        lifecycle.lifecycle_stage,
         profiles.has_profile,
         run_parameters.policy_version,
         run_parameters.run_id
@@ -62,6 +64,8 @@ final as (
         on customers.customer_id = qualified.customer_id
     inner join profiles
         on customers.customer_id = profiles.customer_id
+    inner join lifecycle
+        on customers.customer_id = lifecycle.customer_id
 
 )
 

@@ -14,7 +14,13 @@ final as (
         cast(tier_rank as integer) as tier_rank,
         cast(min_spend as numeric(18, 2)) as min_spend,
         cast(min_orders as integer) as min_orders,
-        match_mode
+        match_mode,
+        cast(discount_pct as numeric(5, 2)) as discount_pct,
+        cast(points_multiplier as numeric(6, 2)) as points_multiplier,
+        has_free_shipping,
+        has_priority_service,
+        has_birthday_gift,
+        benefits_note
 
     from source
 

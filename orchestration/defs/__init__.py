@@ -10,6 +10,7 @@ from orchestration.defs.dbt.assets import build_dbt_assets
 from orchestration.defs.dbt.project import dbt_executable, dbt_project, prepare_manifest, published_models
 from orchestration.defs.ingest import ingest_assets, reconciliation_checks, run_parameters
 from orchestration.defs.publish import build_publish_assets
+from orchestration.defs.report import build_report_asset
 from orchestration.defs.resources import TierflowResource
 from orchestration.defs.schedules import build_daily_schedule, tier_job
 from orchestration.policy import load_policy
@@ -24,7 +25,13 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     tables = published_models()
     timezone = settings.schedule_timezone or load_policy(settings.policy).timezone
     return dg.Definitions(
-        assets=[*ingest_assets, run_parameters, build_dbt_assets(project), *build_publish_assets(tables)],
+        assets=[
+            *ingest_assets,
+            run_parameters,
+            build_dbt_assets(project),
+            *build_publish_assets(tables),
+            build_report_asset(),
+        ],
         asset_checks=[*reconciliation_checks, *(build_suite_check(t) for t in tables)],
         jobs=[tier_job],
         loggers={"tierflow_cli": cli_progress_logger},

@@ -109,7 +109,8 @@ class RunParametersConfig(dg.Config):
 
 RUN_PARAMETER_TABLES = {
     "run_parameters": "The as-of date, run id and policy settings of the current run (one row).",
-    "policy_tiers": "The tiers of the policy in force, with their thresholds.",
+    "policy_tiers": "The tiers of the policy in force, with their thresholds and benefits.",
+    "policy_promotions": "The yearly promotion periods of the policy (behaviour flag discount_seeker).",
 }
 RUN_PARAMETER_KEYS = [dg.AssetKey(["tierflow", table]) for table in RUN_PARAMETER_TABLES]
 
@@ -137,6 +138,9 @@ def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfi
         metadata={"as_of_date": as_of.isoformat(), "policy_version": policy.version},
     )
     yield dg.MaterializeResult(asset_key=RUN_PARAMETER_KEYS[1], metadata={"tiers": len(policy.tiers)})
+    yield dg.MaterializeResult(
+        asset_key=RUN_PARAMETER_KEYS[2], metadata={"promotions": len(policy.behaviour.promotions)}
+    )
 
 
 ingest_assets = [build_ingest_asset(spec) for spec in INPUTS.values()]

@@ -1,0 +1,137 @@
+-- Demographic and interest classification of every customer: age band on the as-of date, normalised
+-- gender and occupation, interests, birthday month, and the preferred category over the last 365 days.
+with
+
+customers as (
+
+    select * from {{ ref('int_customers_joined') }}
+
+),
+
+aggregated as (
+
+    select customer_id, spend_365d from {{ ref('int_customers_aggregated') }}
+
+),
+
+orders as (
+
+    select * from {{ ref('int_orders_valued') }}
+
+),
+
+occupation_map as (
+
+    select * from {{ ref('occupation_map') }}
+
+),
+
+run_parameters as (
+
+    select * from {{ ref('stg_tierflow__run_parameters') }}
+
+),
+
+category_spend as (
+
+    select
+        orders.customer_id,
+        lower(orders.product_category) as product_category,
+        sum(orders.net_spend) as category_spend
+
+    from orders
+    cross join run_parameters
+    where
+        orders.product_category is not null
+        and orders.order_date > {{ days_before('run_parameters.as_of_date', 365) }}
+    group by orders.customer_id, lower(orders.product_category)
+
+),
+
+-- Highest net spend wins; ties go to the alphabetically first category.
+category_ranked as (
+
+    select
+        customer_id,
+        product_category,
+        category_spend,
+        row_number() over (
+            partition by customer_id order by category_spend desc, product_category
+        ) as category_rank
+
+    from category_spend
+    where category_spend > 0
+
+),
+
+aged as (
+
+    select
+        customers.*,
+        run_parameters.as_of_date,
+        -- Whole years, one less until the birthday has come this year (the birthday itself counts).
+        extract(year from run_parameters.as_of_date) - extract(year from customers.birth_date)
+        - case
+            when extract(month from run_parameters.as_of_date) * 100 + extract(day from run_parameters.as_of_date)
+                < extract(month from customers.birth_date) * 100 + extract(day from customers.birth_date)
+                then 1
+            else 0
+        end as age_years,
+        -- `-` and `_` read as spaces, so "Self-employed" and "self employed" meet in the mapping seed.
+        replace(replace(lower(trim(customers.occupation)), '-', ' '), '_', ' ') as occupation_key
+
+    from customers
+    cross join run_parameters
+
+),
+
+final as (
+
+    select
+        aged.customer_id,
+        cast(aged.age_years as integer) as age_years,
+        case
+            when aged.age_years is null or aged.age_years < 0 then 'unknown'
+            when aged.age_years < 18 then 'under_18'
+            when aged.age_years < 25 then '18_24'
+            when aged.age_years < 35 then '25_34'
+            when aged.age_years < 45 then '35_44'
+            when aged.age_years < 55 then '45_54'
+            when aged.age_years < 65 then '55_64'
+            else '65_plus'
+        end as age_band,
+        case
+            when lower(aged.gender) in ('f', 'female', 'woman') then 'female'
+            when lower(aged.gender) in ('m', 'male', 'man') then 'male'
+            when aged.gender is null then 'unknown'
+            else 'other'
+        end as gender,
+        aged.region,
+        aged.city,
+        case
+            when aged.occupation is null then 'unknown'
+            else coalesce(occupation_map.occupation, 'other')
+        end as occupation,
+        (aged.occupation is not null and occupation_map.occupation is null) as is_occupation_unmapped,
+        lower(aged.interests) as interests,
+        category_ranked.product_category as preferred_category,
+        cast(
+            case
+                when aggregated.spend_365d > 0 then category_ranked.category_spend / aggregated.spend_365d
+            end as numeric(7, 4)
+        ) as preferred_category_share,
+        cast(extract(month from aged.birth_date) as integer) as birthday_month,
+        aged.is_marketing_opt_in
+
+    from aged
+    left join occupation_map
+        on aged.occupation_key = occupation_map.occupation_key
+    left join aggregated
+        on aged.customer_id = aggregated.customer_id
+    left join category_ranked
+        on aged.customer_id = category_ranked.customer_id
+        and category_ranked.category_rank = 1
+
+)
+
+select * from final
