@@ -118,6 +118,8 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
                 "reused": _value(metadata, "reused"),
                 "delta_counts": _value(metadata, "delta_counts"),
             }
+        elif key == ["tier_report"]:
+            summary.published["report"] = str(_value(metadata, "report_path"))
         elif key == ["crm_webhook_sync"]:
             summary.crm["sync"] = {name: _value(metadata, name) for name in metadata}
     for evaluation in result.get_asset_check_evaluations():
