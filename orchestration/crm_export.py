@@ -29,7 +29,7 @@ from orchestration.paths import Home
 from orchestration.published_state import SCHEMA
 from orchestration.publishing import replace_atomically
 from orchestration.secrets import hash_salt
-from orchestration.warehouse import connect, table_exists
+from orchestration.warehouse import column_names, connect, table_exists
 
 SCHEMA_VERSION = 2
 SEGMENT_TABLE = "crm_segments"
@@ -89,10 +89,6 @@ def _base_segments(con: duckdb.DuckDBPyConnection, as_of: str) -> str | None:
     return None if base is None else base.isoformat()
 
 
-def _columns(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [row[0] for row in con.execute(f"describe {table}").fetchall()]
-
-
 def _delta_select(current: list[str], base: list[str], as_of: str, export_id: str) -> str:
     compared = [c for c in current if c in base and c not in VOLATILE_FIELDS and c != "customer_id"]
     changed = " or ".join(f"c.{quote_identifier(c)} is distinct from b.{quote_identifier(c)}" for c in compared)
@@ -120,7 +116,7 @@ def _delta_select(current: list[str], base: list[str], as_of: str, export_id: st
 
 def _write_files(con: duckdb.DuckDBPyConnection, directory: Path, as_of: str, export_id: str) -> dict[str, int]:
     directory.mkdir(parents=True, exist_ok=True)
-    delta = _delta_select(_columns(con, "current_segments"), _columns(con, "base_segments"), as_of, export_id)
+    delta = _delta_select(column_names(con, "current_segments"), column_names(con, "base_segments"), as_of, export_id)
     con.execute(f"create or replace temp table delta_rows as {delta}")
     for name, select in (
         ("segments", "select * from current_segments order by customer_id"),
@@ -169,7 +165,8 @@ def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str)
             for name, table in (("segments", "current_segments"), ("delta", "delta_rows"))
         }
         columns = {
-            name: _columns(con, table) for name, table in (("segments", "current_segments"), ("delta", "delta_rows"))
+            name: column_names(con, table)
+            for name, table in (("segments", "current_segments"), ("delta", "delta_rows"))
         }
     manifest = {
         "schema_version": SCHEMA_VERSION,

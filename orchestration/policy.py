@@ -5,7 +5,6 @@ Validation errors name the key path and the rule broken, so an operator can fix 
 
 from __future__ import annotations
 
-import hashlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -189,13 +188,6 @@ class Policy(_Strict):
                 previous = (i, value)
         return self
 
-    @property
-    def lowest_tier(self) -> Tier:
-        return self.tiers[0]
-
-    def tier_rank(self, code: str) -> int:
-        return [t.code for t in self.tiers].index(code) + 1
-
 
 def _format_validation_error(source: str, error: ValidationError) -> str:
     lines = [f"{source}: invalid tier policy"]
@@ -228,8 +220,3 @@ def load_policy(path: Path | str | None = None) -> Policy:
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read the policy file ({exc.strerror})") from None
     return parse_policy(text, str(path))
-
-
-def policy_fingerprint(policy: Policy) -> str:
-    """A short hash of the validated policy, recorded with each run to spot edits that kept the version."""
-    return hashlib.sha256(policy.model_dump_json().encode()).hexdigest()[:12]

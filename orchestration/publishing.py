@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
@@ -31,12 +31,6 @@ class StagedRun:
     files: dict[str, Path]
     row_counts: dict[str, int]
     entry: PublishEntry
-
-
-@dataclass
-class BiPublication:
-    staged: StagedRun
-    targets: dict[str, str] = field(default_factory=dict)  # target -> where BI finds it
 
 
 def _fsync(path: Path) -> None:
@@ -78,7 +72,10 @@ def stage_parquet(home: Home, *, run_id: str, as_of: str, policy_version: str, t
                 "(format parquet, compression zstd)"
             )
             files[table] = path
-            row_counts[table] = con.execute(f"select count(*) from {source}").fetchall()[0][0]
+            # From the file's footer: no second scan of the mart.
+            row_counts[table] = con.execute(
+                f"select count(*) from read_parquet({quote_literal(str(path))})"
+            ).fetchall()[0][0]
             checksums[table] = sha256_of(path)
     entry = new_entry(
         run_id=run_id,

@@ -23,10 +23,6 @@ from orchestration.settings import Settings
 EXIT_PUBLISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BLOCKED = 0, 1, 2, 3
 
 
-class BadInputError(Exception):
-    """Bad input or configuration: reported in one message, exit code 2."""
-
-
 @dataclass
 class RunSummary:
     status: str  # published | blocked | error
@@ -42,6 +38,7 @@ class RunSummary:
     message: str | None = None
     seconds: float = 0.0
     summary_path: Path | None = None
+    is_bad_input: bool = False  # the input or configuration is at fault: exit 2
 
     @property
     def exit_code(self) -> int:
@@ -49,7 +46,7 @@ class RunSummary:
             return EXIT_PUBLISHED
         if self.status == "blocked":
             return EXIT_BLOCKED
-        return EXIT_BAD_INPUT if self.message and self.message.startswith("bad input:") else EXIT_FAILED
+        return EXIT_BAD_INPUT if self.is_bad_input else EXIT_FAILED
 
     @property
     def failed_checks(self) -> list[dict]:
@@ -143,6 +140,7 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
         summary.status = "published"
     elif bad_input:
         summary.status, summary.message = "error", "bad input: " + "\n".join(bad_input)
+        summary.is_bad_input = True
     elif summary.failed_checks:
         names = ", ".join(f"{c['asset']}:{c['check']}" for c in summary.failed_checks)
         summary.status, summary.message = "blocked", f"quality gate failed, nothing was published: {names}"
@@ -162,6 +160,7 @@ def run_pipeline(settings: Settings, as_of: date, *, verbose: bool = False) -> R
     layout = settings.layout.ensure()
     if not settings.landing_dir.is_dir():
         summary.message = f"bad input: landing directory {settings.landing_dir} does not exist"
+        summary.is_bad_input = True
         return summary
     load_policy(settings.policy)  # PolicyError: the caller reports it as bad input
     defs = build_definitions(settings)

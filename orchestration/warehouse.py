@@ -39,3 +39,8 @@ def table_exists(con: duckdb.DuckDBPyConnection, schema: str, table: str, catalo
         sql += " and table_catalog = ?"
         params.append(catalog)
     return bool(scalar(con, sql, params))
+
+
+def column_names(con: duckdb.DuckDBPyConnection, relation: str) -> list[str]:
+    """The column names of a table, view or `select …`, in order."""
+    return [row[0] for row in con.execute(f"describe {relation}").fetchall()]

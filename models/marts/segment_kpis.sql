@@ -1,6 +1,5 @@
 -- The tier-programme KPIs per RFM segment and per lifecycle stage (dimension + segment), per as-of date,
 -- with the history of earlier published runs carried over like tier_kpis.
-{%- set previous = previous_published('segment_kpis') %}
 with
 
 customers as (
@@ -47,17 +46,7 @@ current_kpis as (
 
 history as (
 
-    {% if previous %}
-    select
-        previous.as_of_date, previous.dimension, previous.segment, previous.members, previous.member_share,
-        previous.avg_spend_365d, previous.repurchase_rate, previous.active_rate, previous.upgrade_rate,
-        previous.downgrade_rate, previous.avg_lifetime_spend, previous.churn_share, previous.source_run_id
-    from {{ previous }} as previous
-    cross join run_parameters
-    where previous.as_of_date <> run_parameters.as_of_date
-    {% else %}
-    select * from current_kpis where 1 = 0
-    {% endif %}
+    {{ published_history('segment_kpis', 'current_kpis') }}
 
 ),
 

@@ -1,7 +1,6 @@
 -- Tier-programme KPIs per as-of date and tier, with their history: the rows of earlier published runs
 -- (other as-of dates) are carried over from published_state, so trends can be drawn. A re-run for the
 -- same as-of date replaces that date's rows.
-{%- set previous = previous_published('tier_kpis') %}
 with
 
 customers as (
@@ -49,18 +48,7 @@ current_kpis as (
 
 history as (
 
-    {% if previous %}
-    select
-        previous.as_of_date, previous.tier, previous.tier_name, previous.tier_rank, previous.members,
-        previous.member_share, previous.avg_spend_365d, previous.repurchase_rate, previous.active_rate,
-        previous.upgrade_rate, previous.downgrade_rate, previous.avg_lifetime_spend, previous.churn_share,
-        previous.source_run_id
-    from {{ previous }} as previous
-    cross join run_parameters
-    where previous.as_of_date <> run_parameters.as_of_date
-    {% else %}
-    select * from current_kpis where 1 = 0
-    {% endif %}
+    {{ published_history('tier_kpis', 'current_kpis') }}
 
 ),
 

@@ -27,7 +27,7 @@ from orchestration.ingest.files import (
     sha256_of,
 )
 from orchestration.ingest.inputs import INPUTS, InputSpec
-from orchestration.warehouse import connect
+from orchestration.warehouse import column_names, connect
 
 LINEAGE_COLUMNS = (
     ("extra_columns", "varchar"),
@@ -204,7 +204,7 @@ def _load_file(
             result.rows_read = 0
         else:
             load_text_rows(con, path, label, "raw_rows")
-            columns = [c for c in read_columns_of_table(con, "raw_rows") if c != "__row"]
+            columns = [c for c in column_names(con, "raw_rows") if c != "__row"]
             checked = f"create or replace temp table checked_rows as {_checked_select(spec, columns)}"
             con.execute(checked, _bind(checked, values))
 
@@ -292,10 +292,6 @@ def _load_file(
             con.execute(f"drop table if exists {temp}")
     result.seconds = time.perf_counter() - started
     return result
-
-
-def read_columns_of_table(con: duckdb.DuckDBPyConnection, table: str) -> list[str]:
-    return [row[0] for row in con.execute(f"describe {table}").fetchall()]
 
 
 def ingest_input(
