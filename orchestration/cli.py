@@ -11,10 +11,15 @@ import json
 import sys
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from orchestration.engines.base import TARGETS
+from orchestration.gate_policy import BREAKERS
 from orchestration.policy import PolicyError, load_policy
+from orchestration.resource_errors import describe_failure
+from orchestration.run_lock import HomeLockedError, command_line, run_lock
 from orchestration.runner import EXIT_BAD_INPUT, EXIT_FAILED, RunSummary, run_pipeline
 from orchestration.settings import Settings, SettingsError
 
@@ -49,7 +54,8 @@ def _print_summary(summary: RunSummary) -> None:
         line = (
             f"  {name:<9} {counts['files_loaded']} new file(s), {counts['files_skipped']} already ingested; "
             f"rows read {counts['rows_read']:,} = accepted {counts['rows_accepted']:,} "
-            f"+ quarantined {counts['rows_quarantined']:,}"
+            + (f"+ updated {counts['rows_updated']:,} " if counts.get("rows_updated") else "")
+            + f"+ quarantined {counts['rows_quarantined']:,}"
         )
         print(line, file=out)
         if counts.get("quarantine_reasons"):
@@ -89,6 +95,7 @@ def _print_summary(summary: RunSummary) -> None:
                 f"{sync.get('batches_failed', 0)} failed, {sync.get('batches_pending', 0)} waiting",
                 file=out,
             )
+    _print_gates(summary.gates)
     if summary.message:
         print(f"  {summary.message}", file=out)
     if summary.run_id:
@@ -96,13 +103,38 @@ def _print_summary(summary: RunSummary) -> None:
     print(f"  took {summary.seconds:.1f} s", file=out)
 
 
+def _print_gates(gates: dict) -> None:
+    if not gates:
+        return
+    notes = [f"{k} {', '.join(gates[k])}" for k in ("blocked_by", "warnings", "overridden") if gates.get(k)]
+    print(f"  gates     {gates['status']}{': ' + '; '.join(notes) if notes else ''}", file=sys.stderr)
+    print(f"  gate report {gates['report']}", file=sys.stderr)
+    if gates.get("data_docs"):
+        print(f"  data docs {gates['data_docs']}", file=sys.stderr)
+
+
+def _allowed(args: argparse.Namespace) -> dict[str, str]:
+    """--allow BREAKER (repeatable) with the --reason it needs: {breaker: reason}."""
+    if not args.allow:
+        if args.reason:
+            raise ValueError("--reason goes with --allow BREAKER")
+        return {}
+    unknown = sorted(set(args.allow) - set(BREAKERS))
+    if unknown:
+        raise ValueError(f"--allow: unknown check {', '.join(unknown)} (valid: {', '.join(BREAKERS)})")
+    if not (args.reason or "").strip():
+        raise ValueError("--allow needs --reason TEXT: the override and its reason go into the publish log")
+    return dict.fromkeys(args.allow, args.reason.strip())
+
+
 def cmd_run(args: argparse.Namespace) -> int:
     settings = Settings.from_env(
-        home=args.home, landing=args.landing, policy=args.policy, expectations=args.expectations
+        home=args.home, landing=args.landing, policy=args.policy, expectations=args.expectations, target=args.target
     )
     policy = load_policy(settings.policy)
     as_of = args.as_of or (datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1))
-    summary = run_pipeline(settings, as_of, verbose=args.verbose)
+    with run_lock(settings.layout, command_line()):
+        summary = run_pipeline(settings, as_of, verbose=args.verbose, allow=_allowed(args))
     if args.json:
         print(json.dumps(summary.as_dict(), default=str))
     else:
@@ -111,9 +143,11 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 def cmd_generate(args: argparse.Namespace) -> int:
-    from orchestration.generate import generate_landing
+    from orchestration.generate import generate_landing, generate_next_days
 
-    report = generate_landing(
+    next_days = getattr(args, "next_days", 0)
+    write = partial(generate_next_days, count=next_days) if next_days else generate_landing
+    report = write(
         args.out,
         customers=args.customers,
         days=args.days,
@@ -146,11 +180,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "csv",
         0.002,
     )
-    cmd_generate(args)
-    _err(f"running the tier job as of {as_of} …")
-    args.landing, args.as_of, args.policy, args.expectations = landing, as_of, None, None
-    args.json = False
-    return cmd_run(args)
+    with run_lock(settings.layout, command_line()):
+        cmd_generate(args)
+        _err(f"running the tier job as of {as_of} …")
+        args.landing, args.as_of, args.policy, args.expectations = landing, as_of, None, None
+        args.json = False
+        return cmd_run(args)
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
@@ -164,12 +199,13 @@ def cmd_sync(args: argparse.Namespace) -> int:
     if config is None:
         _err("tierflow: TIERFLOW_CRM_WEBHOOK_URL is not set: there is nowhere to send the CRM deltas")
         return EXIT_BAD_INPUT
-    if not settings.layout.warehouse.exists():
-        _err(f"tierflow: no warehouse in {settings.home}: run `tierflow run` first")
-        return EXIT_BAD_INPUT
-    report = sync_exports(
-        settings.layout, config, sync_id=f"manual-{uuid.uuid4()}", trigger="cli", export_id=args.run, log=_err
-    )
+    with run_lock(settings.layout, command_line()):
+        if not settings.layout.warehouse.exists():
+            _err(f"tierflow: no warehouse in {settings.home}: run `tierflow run` first")
+            return EXIT_BAD_INPUT
+        report = sync_exports(
+            settings.layout, config, sync_id=f"manual-{uuid.uuid4()}", trigger="cli", export_id=args.run, log=_err
+        )
     _err(
         f"sync {'complete' if report.complete else 'incomplete'}: {report.batches_sent} batch(es) sent, "
         f"{report.batches_failed} failed, {report.batches_pending} waiting ({report.requests} requests)"
@@ -189,6 +225,41 @@ def cmd_check_policy(args: argparse.Namespace) -> int:
     tiers = ", ".join(t.code for t in policy.tiers)
     _err(f"{args.policy}: valid policy {policy.version} ({policy.currency}, {policy.timezone}; tiers {tiers})")
     return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    from orchestration.simulate import run_simulation_command
+
+    settings = Settings.from_env(home=args.home, policy=args.current_policy)
+    # Holds the home's lock: the warehouse copy must not be taken while a run writes it.
+    with run_lock(settings.layout, command_line()):
+        return run_simulation_command(
+            settings.layout,
+            args.policy,
+            load_policy(settings.policy),
+            as_of=args.as_of,
+            out_dir=args.out,
+            as_json=args.json,
+            log=_err,
+        )
+
+
+def cmd_backfill(args: argparse.Namespace) -> int:
+    from orchestration.backfill import backfill
+
+    settings = Settings.from_env(
+        home=args.home, landing=args.landing, policy=args.policy, expectations=args.expectations
+    )
+    load_policy(settings.policy)
+    with run_lock(settings.layout, command_line()):
+        return backfill(settings, args.start, args.end, log=_err, verbose=args.verbose)
+
+
+def cmd_explain(args: argparse.Namespace) -> int:
+    from orchestration.explain import run_explain_command
+
+    settings = Settings.from_env(home=args.home)
+    return run_explain_command(settings.layout, args.customer_id, as_of=args.as_of, as_json=args.json, log=_err)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -222,6 +293,20 @@ def build_parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--policy", type=Path, help="tier policy YAML (default: the shipped policy)")
     run.add_argument("--expectations", type=Path, help="directory of Great Expectations suites")
+    run.add_argument(
+        "--allow",
+        action="append",
+        metavar="CHECK",
+        help=f"let this circuit breaker through for this run only (repeatable; one of {', '.join(BREAKERS)}); "
+        "needs --reason, recorded in the publish log",
+    )
+    run.add_argument("--reason", metavar="TEXT", help="why the --allow override is right (required with --allow)")
+    run.add_argument(
+        "--target",
+        choices=TARGETS,
+        help="engine dbt builds the models on (default $TIERFLOW_TARGET or duckdb); postgres needs "
+        "TIERFLOW_ENGINE_PG_DSN, spark needs pip install '.[spark]' and Java 17",
+    )
     run.add_argument("--json", action="store_true", help="print one JSON summary object on stdout")
     run.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")
     run.set_defaults(func=cmd_run)
@@ -238,6 +323,14 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--end", type=_date, help="last day of data, YYYY-MM-DD (default: yesterday)")
     gen.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default csv)")
     gen.add_argument("--dirty-rate", type=float, default=0.0, help="share of bad rows, 0 to 0.5 (default 0)")
+    gen.add_argument(
+        "--next-days",
+        type=_positive,
+        default=0,
+        metavar="K",
+        help="instead, add orders_<day> files for the K days after --end to the landing zone generated with the "
+        "same --customers/--days/--seed/--end (same customers; the other files are kept)",
+    )
     gen.set_defaults(func=cmd_generate)
 
     demo = commands.add_parser(
@@ -264,6 +357,53 @@ def build_parser() -> argparse.ArgumentParser:
     prep = commands.add_parser("prepare", help="parse the dbt project into its manifest (deployments, CI)")
     prep.set_defaults(func=cmd_prepare)
 
+    simulate = commands.add_parser(
+        "simulate",
+        help="what-if: tiers under a candidate policy, compared with the current ones (publishes nothing)",
+        description="Recompute the tiers under a candidate policy on a copy of the warehouse and compare them with "
+        "the current tiers: migration matrix, share of members who move, members and average spend per tier. "
+        "Writes simulation.json and simulation.html; the warehouse and the published files are only read.",
+    )
+    simulate.add_argument("--policy", type=Path, required=True, help="candidate tier policy YAML")
+    simulate.add_argument("--as-of", type=_date, help="date to simulate (default: the last published as-of date)")
+    simulate.add_argument("--out", type=Path, help="directory for the results (default <home>/simulations/…)")
+    simulate.add_argument("--home", type=Path, help="tierflow home (default $TIERFLOW_HOME or ./tierflow_home)")
+    simulate.add_argument(
+        "--current-policy",
+        type=Path,
+        help="policy in force, used when the date has no publication (default: the deployment's, $TIERFLOW_POLICY)",
+    )
+    simulate.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    simulate.set_defaults(func=cmd_simulate)
+
+    back = commands.add_parser(
+        "backfill",
+        help="run the tier job for every date of a range, oldest first (resumable)",
+        description="Run the tier job for each date from --from to --to in order. Dates already published are "
+        "skipped, so the same command resumes an interrupted or failed backfill. Stops at the first date that "
+        "does not publish, with that run's exit code.",
+    )
+    back.add_argument("--from", dest="start", type=_date, required=True, help="first as-of date, YYYY-MM-DD")
+    back.add_argument("--to", dest="end", type=_date, required=True, help="last as-of date, YYYY-MM-DD")
+    back.add_argument("--landing", type=Path, help="landing directory (default $TIERFLOW_LANDING or <home>/landing)")
+    back.add_argument("--home", type=Path, help="tierflow home (default $TIERFLOW_HOME or ./tierflow_home)")
+    back.add_argument("--policy", type=Path, help="tier policy YAML (default: the shipped policy)")
+    back.add_argument("--expectations", type=Path, help="directory of Great Expectations suites")
+    back.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")
+    back.set_defaults(func=cmd_backfill)
+
+    explain = commands.add_parser(
+        "explain",
+        help="why a customer holds their tier (from the published tables)",
+        description="Print the published tier of one customer, why and since when it holds, each threshold "
+        "against the customer's value, and what keeps or lifts the tier. Reads the published files only.",
+    )
+    explain.add_argument("customer_id", help="the customer's id")
+    explain.add_argument("--as-of", type=_date, help="a published as-of date (default: the newest publication)")
+    explain.add_argument("--home", type=Path, help="tierflow home (default $TIERFLOW_HOME or ./tierflow_home)")
+    explain.add_argument("--json", action="store_true", help="print one JSON object on stdout")
+    explain.set_defaults(func=cmd_explain)
+
     check = commands.add_parser("check-policy", help="validate a tier policy file")
     check.add_argument("policy", type=Path, help="policy YAML")
     check.set_defaults(func=cmd_check_policy)
@@ -274,11 +414,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except HomeLockedError as exc:
+        _err(f"tierflow: {exc}")
+        return EXIT_FAILED
     except (PolicyError, SettingsError, ValueError) as exc:
         _err(f"tierflow: {exc}")
         return EXIT_BAD_INPUT
     except KeyboardInterrupt:
         _err("tierflow: interrupted")
+        return EXIT_FAILED
+    except Exception as exc:  # the last line of defence: one clear line, never a traceback
+        _err(f"tierflow: {describe_failure(exc, getattr(args, 'home', None) or Settings.from_env().home)}")
         return EXIT_FAILED
 
 

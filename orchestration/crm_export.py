@@ -24,12 +24,14 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.faults import fault_point
 from orchestration.ingest.files import quote_identifier, quote_literal, sha256_of
 from orchestration.paths import Home
 from orchestration.published_state import SCHEMA
-from orchestration.publishing import replace_atomically
+from orchestration.publishing import fsync_path, replace_atomically
 from orchestration.secrets import hash_salt
-from orchestration.warehouse import column_names, connect, table_exists
+from orchestration.sql_safety import inside
+from orchestration.warehouse import column_names, connect, connect_scratch, table_exists
 
 SCHEMA_VERSION = 2
 SEGMENT_TABLE = "crm_segments"
@@ -89,7 +91,8 @@ def _base_segments(con: duckdb.DuckDBPyConnection, as_of: str) -> str | None:
     return None if base is None else base.isoformat()
 
 
-def _delta_select(current: list[str], base: list[str], as_of: str, export_id: str) -> str:
+def _delta_select(current: list[str], base: list[str]) -> str:
+    """The delta query; binds $as_of and $key_prefix (values are never formatted into the SQL)."""
     compared = [c for c in current if c in base and c not in VOLATILE_FIELDS and c != "customer_id"]
     changed = " or ".join(f"c.{quote_identifier(c)} is distinct from b.{quote_identifier(c)}" for c in compared)
     segment = next((f for f in SEGMENT_FIELDS if f in current and f in base), None)
@@ -101,8 +104,8 @@ def _delta_select(current: list[str], base: list[str], as_of: str, export_id: st
             coalesce(c.customer_id, b.customer_id) as customer_id,
             case when b.customer_id is null then 'added' when c.customer_id is null then 'removed'
                  else 'changed' end as change_type,
-            cast({quote_literal(as_of)} as date) as effective_date,
-            {quote_literal(export_id + ":")} || coalesce(c.customer_id, b.customer_id) as idempotency_key,
+            cast($as_of as date) as effective_date,
+            $key_prefix || coalesce(c.customer_id, b.customer_id) as idempotency_key,
             b.tier as old_tier, c.tier as new_tier,
             b.lifecycle_stage as old_lifecycle_stage, c.lifecycle_stage as new_lifecycle_stage,
             {old_segment} as old_segment, {new_segment} as new_segment,
@@ -116,8 +119,8 @@ def _delta_select(current: list[str], base: list[str], as_of: str, export_id: st
 
 def _write_files(con: duckdb.DuckDBPyConnection, directory: Path, as_of: str, export_id: str) -> dict[str, int]:
     directory.mkdir(parents=True, exist_ok=True)
-    delta = _delta_select(column_names(con, "current_segments"), column_names(con, "base_segments"), as_of, export_id)
-    con.execute(f"create or replace temp table delta_rows as {delta}")
+    delta = _delta_select(column_names(con, "current_segments"), column_names(con, "base_segments"))
+    con.execute(f"create or replace temp table delta_rows as {delta}", {"as_of": as_of, "key_prefix": f"{export_id}:"})
     for name, select in (
         ("segments", "select * from current_segments order by customer_id"),
         ("delta", "select * from delta_rows order by customer_id"),
@@ -127,6 +130,7 @@ def _write_files(con: duckdb.DuckDBPyConnection, directory: Path, as_of: str, ex
             f"copy ({select}) to {quote_literal(str(directory / (name + '.parquet')))} "
             "(format parquet, compression zstd)"
         )
+        fault_point("export.file_written")
     counts = dict(con.execute("select change_type, count(*) from delta_rows group by 1").fetchall())
     return {kind: counts.get(kind, 0) for kind in ("added", "changed", "removed")}
 
@@ -143,12 +147,24 @@ def _existing_export(home: Home, as_of: str) -> tuple[Path, dict] | None:
     return directory, manifest
 
 
+def point_latest(home: Home, directory: Path, *, only_if_newer: bool = False) -> None:
+    """`LATEST` names the newest export; `only_if_newer` leaves it alone when it names a later as-of date."""
+    current = home.crm_exports / "LATEST"
+    if only_if_newer and current.exists():
+        named = current.read_text(encoding="utf-8").strip()
+        if named == directory.name or named.split("_", 1)[0] > directory.name.split("_", 1)[0]:
+            return
+    pointer = home.crm_exports / ".LATEST.staged"
+    pointer.write_text(directory.name + "\n", encoding="utf-8")
+    replace_atomically(pointer, current)
+
+
 def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str) -> CrmExport:
     home.ensure()
     existing = _existing_export(home, as_of)
-    staged = home.crm_exports / f".{as_of}_{run_id}.staged"
+    staged = inside(home.crm_exports, f".{as_of}_{run_id}.staged", what="CRM export directory")
     shutil.rmtree(staged, ignore_errors=True)
-    with duckdb.connect() as con:
+    with connect_scratch(home.root) as con:
         con.execute(f"attach {quote_literal(str(home.warehouse))} as warehouse (read_only)")
         _current_segments(con)
         base_as_of = _base_segments(con, as_of)
@@ -157,6 +173,8 @@ def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str)
             _write_files(con, staged, as_of, manifest["export_id"])
             if all(sha256_of(staged / name) == manifest["files"][name]["sha256"] for name in DATA_FILES):
                 shutil.rmtree(staged)
+                # A run killed after renaming its export but before LATEST: this run finishes the job.
+                point_latest(home, directory, only_if_newer=True)
                 return CrmExport(directory, manifest, reused=True)
             shutil.rmtree(staged)
         counts = _write_files(con, staged, as_of, run_id)
@@ -189,30 +207,33 @@ def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str)
         "created_at": datetime.now(UTC).isoformat(timespec="microseconds"),
     }
     (staged / "manifest.json").write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
-    final = home.crm_exports / f"{as_of}_{run_id}"
+    fault_point("export.manifest_written")
+    final = inside(home.crm_exports, f"{as_of}_{run_id}", what="CRM export directory")
+    for path in staged.iterdir():
+        fsync_path(path)  # the files reach the disk before the directory becomes visible
     os.replace(staged, final)
-    pointer = home.crm_exports / ".LATEST.staged"
-    pointer.write_text(final.name + "\n", encoding="utf-8")
-    replace_atomically(pointer, home.crm_exports / "LATEST")
+    fault_point("export.renamed")
+    point_latest(home, final)
     return CrmExport(final, manifest, reused=False)
 
 
 def record_snapshot(home: Home, export: CrmExport) -> None:
     """Keep the exported snapshot as the base of later deltas (after the export is in place)."""
     as_of = export.manifest["as_of_date"]
-    parquet = quote_literal(str(export.directory / "segments.parquet"))
+    parquet = str(export.directory / "segments.parquet")
     with connect(home.warehouse) as con:
         con.begin()
         con.execute(f"create schema if not exists {SCHEMA}")
         con.execute(
             f"create table if not exists {SCHEMA}.{SNAPSHOTS} as "
-            f"select cast(null as date) as snapshot_as_of_date, * from read_parquet({parquet}) where false"
+            "select cast(null as date) as snapshot_as_of_date, * from read_parquet(?) where false",
+            [parquet],
         )
         con.execute(f"delete from {SCHEMA}.{SNAPSHOTS} where snapshot_as_of_date = ?", [as_of])
         con.execute(
             f"insert into {SCHEMA}.{SNAPSHOTS} by name select cast(? as date) as snapshot_as_of_date, * "
-            f"from read_parquet({parquet})",
-            [as_of],
+            "from read_parquet(?)",
+            [as_of, parquet],
         )
         con.execute(
             f"delete from {SCHEMA}.{SNAPSHOTS} where snapshot_as_of_date not in ("

@@ -57,6 +57,11 @@ class Home:
     def tmp(self) -> Path:
         return self.root / "tmp"
 
+    @property
+    def managed(self) -> list[str]:
+        """The directories tierflow writes, relative to the root (they must not lead out of it)."""
+        return ["warehouse", "published", "exports", "reports", "runs", "tmp", "dagster", "dbt"]
+
     def run_dir(self, run_id: str) -> Path:
         return self.runs / run_id
 

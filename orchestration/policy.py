@@ -5,6 +5,7 @@ Validation errors name the key path and the rule broken, so an operator can fix 
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from pathlib import Path
 from typing import Literal
@@ -12,6 +13,9 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from orchestration.gate_policy import Gates
+from orchestration.policy_engine import Downgrade, Keep, Points, Qualification
 
 DEFAULT_POLICY_PATH = Path(__file__).parent / "policies" / "default.yml"
 
@@ -25,10 +29,6 @@ class PolicyError(ValueError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Qualification(_Strict):
-    window_days: int = Field(365, ge=1, le=3660)
 
 
 class Lifecycle(_Strict):
@@ -128,17 +128,34 @@ class Benefits(_Strict):
     description: str | None = Field(None, max_length=500)
 
 
+THRESHOLD_METRICS = ("min_spend", "min_orders", "min_points")
+
+
 class Tier(_Strict):
     code: str = Field(pattern=TIER_CODE_PATTERN)
     name: str = Field(min_length=1, max_length=64)
     min_spend: Decimal | None = Field(None, ge=0, max_digits=18, decimal_places=2)
     min_orders: int | None = Field(None, ge=0)
+    min_points: int | None = Field(None, ge=0)
     match: Literal["all", "any"] = "all"
+    keep: Keep | None = None
     benefits: Benefits = Benefits()
 
     @property
     def has_threshold(self) -> bool:
-        return self.min_spend is not None or self.min_orders is not None
+        return any(getattr(self, metric) is not None for metric in THRESHOLD_METRICS)
+
+    @model_validator(mode="after")
+    def _keep_is_not_above_entry(self) -> Tier:
+        for metric in THRESHOLD_METRICS if self.keep else ():
+            keep, entry = getattr(self.keep, metric), getattr(self, metric)
+            if keep is None:
+                continue
+            if entry is None:
+                raise ValueError(f"keep.{metric}: the tier has no {metric} to enter it")
+            if keep > entry:
+                raise ValueError(f"keep.{metric}: {keep} is above {metric} ({entry}); keeping must not be harder")
+        return self
 
 
 class Policy(_Strict):
@@ -150,6 +167,13 @@ class Policy(_Strict):
     rfm: Rfm = Rfm()
     behaviour: Behaviour = Behaviour()
     tiers: list[Tier] = Field(min_length=1, max_length=20)
+    downgrade: Downgrade = Downgrade()
+    # When the policy version changes, downgrades under the new rules happen at once or at the next evaluation.
+    on_policy_change: Literal["immediate", "next_evaluation"] = "next_evaluation"
+    points: Points = Points()
+    # Manual overrides CSV, relative to the landing zone or the home (TIERFLOW_OVERRIDES wins).
+    overrides: str | None = Field(None, min_length=1, max_length=500)
+    gates: Gates = Gates()  # quality gate thresholds, see orchestration/gate_policy.py
 
     @field_validator("timezone")
     @classmethod
@@ -172,9 +196,9 @@ class Policy(_Strict):
             raise ValueError(f"tiers[0] ({self.tiers[0].code}): the lowest tier must have no threshold")
         for i, tier in enumerate(self.tiers[1:], start=1):
             if not tier.has_threshold:
-                raise ValueError(f"tiers[{i}] ({tier.code}): needs min_spend or min_orders")
+                raise ValueError(f"tiers[{i}] ({tier.code}): needs min_spend, min_orders or min_points")
         # Thresholds must not decrease going up, or a higher tier would be easier to reach than a lower one.
-        for metric in ("min_spend", "min_orders"):
+        for metric in THRESHOLD_METRICS:
             previous: tuple[int, Decimal | int] | None = None
             for i, tier in enumerate(self.tiers):
                 value = getattr(tier, metric)
@@ -196,6 +220,11 @@ def _format_validation_error(source: str, error: ValidationError) -> str:
         message = item["msg"].removeprefix("Value error, ")
         if item["type"] == "extra_forbidden":
             message = "unknown key"
+        # A validator over a whole section names the key it is about: fold it into the path.
+        key = re.match(r"^([a-z_][a-z0-9_.]*): ", message)
+        if key:
+            path = f"{path}.{key.group(1)}" if path else key.group(1)
+            message = message[key.end():]
         lines.append(f"  {path or '(top level)'}: {message}")
     return "\n".join(lines)
 

@@ -5,12 +5,14 @@ Every publication starts by writing each gated mart to Parquet under `published/
 - duckdb: a new `published/tierflow.duckdb` is written under a temporary name, flushed, and renamed over the
   old one: a BI tool sees the old file or the new one, never half of either, and a reader that has the old
   file open keeps reading it;
-- parquet: the `published/parquet/latest` link is switched to the run's directory with one rename;
+- parquet: the run's directory gets a `manifest.json` (written last: run, as-of date, SHA-256 and rows of every
+  file), then the `published/parquet/latest` link is switched to it with one rename;
 - postgres (when TIERFLOW_PG_DSN is set): see `orchestration.delivery.postgres`.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import time
@@ -19,9 +21,14 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.ingest.files import quote_identifier, quote_literal, sha256_of
+from orchestration.faults import fault_point
+from orchestration.ingest.files import sha256_of
 from orchestration.paths import Home
-from orchestration.published_state import LOG_DDL, SCHEMA, PublishEntry, new_entry, publish_log_rows
+from orchestration.published_state import LOG_DDL, LOG_WIDTH, SCHEMA, PublishEntry, new_entry, publish_log_rows
+from orchestration.sql_safety import identifier, inside, literal
+from orchestration.warehouse import connect_scratch, duckdb_config
+
+PARQUET_MANIFEST = "manifest.json"
 
 
 @dataclass(frozen=True)
@@ -33,7 +40,7 @@ class StagedRun:
     entry: PublishEntry
 
 
-def _fsync(path: Path) -> None:
+def fsync_path(path: Path) -> None:
     fd = os.open(path, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -43,9 +50,9 @@ def _fsync(path: Path) -> None:
 
 def replace_atomically(staged: Path, target: Path) -> None:
     """Make `staged` visible as `target` in one step (both on the same file system)."""
-    _fsync(staged)
+    fsync_path(staged)
     os.replace(staged, target)
-    _fsync(target.parent)
+    fsync_path(target.parent)
 
 
 def switch_link(link: Path, target: str) -> None:
@@ -53,30 +60,37 @@ def switch_link(link: Path, target: str) -> None:
     staged.unlink(missing_ok=True)
     staged.symlink_to(target)
     os.replace(staged, link)
-    _fsync(link.parent)
+    fsync_path(link.parent)
 
 
-def stage_parquet(home: Home, *, run_id: str, as_of: str, policy_version: str, tables: list[str]) -> StagedRun:
+def stage_parquet(
+    home: Home,
+    *,
+    run_id: str,
+    as_of: str,
+    policy_version: str,
+    tables: list[str],
+    overrides: dict[str, str] | None = None,
+) -> StagedRun:
     """Write every gated mart to Parquet (sorted, so the same content gives the same bytes)."""
     started = time.perf_counter()
-    parquet_dir = home.published_parquet / "runs" / run_id
-    parquet_dir.mkdir(parents=True, exist_ok=True)
+    parquet_dir = inside(home.published_parquet, "runs", run_id, what="Parquet run directory")
+    shutil.rmtree(parquet_dir, ignore_errors=True)  # a half-written attempt of the same run id
+    parquet_dir.mkdir(parents=True)
     files, row_counts, checksums = {}, {}, {}
-    with duckdb.connect() as con:
-        con.execute(f"attach {quote_literal(str(home.warehouse))} as warehouse (read_only)")
+    with connect_scratch(home.root) as con:
+        con.execute(f"attach {literal(str(home.warehouse))} as warehouse (read_only)")
         for table in tables:
             path = parquet_dir / f"{table}.parquet"
-            source = f"warehouse.marts.{quote_identifier(table)}"
+            source = f"warehouse.marts.{identifier(table, 'published table')}"
             con.execute(
-                f"copy (select * from {source} order by all) to {quote_literal(str(path))} "
-                "(format parquet, compression zstd)"
+                f"copy (select * from {source} order by all) to {literal(str(path))} (format parquet, compression zstd)"
             )
             files[table] = path
             # From the file's footer: no second scan of the mart.
-            row_counts[table] = con.execute(
-                f"select count(*) from read_parquet({quote_literal(str(path))})"
-            ).fetchall()[0][0]
+            row_counts[table] = con.execute("select count(*) from read_parquet(?)", [str(path)]).fetchall()[0][0]
             checksums[table] = sha256_of(path)
+            fault_point("publish.parquet_file_written")
     entry = new_entry(
         run_id=run_id,
         as_of=as_of,
@@ -84,7 +98,17 @@ def stage_parquet(home: Home, *, run_id: str, as_of: str, policy_version: str, t
         row_counts=row_counts,
         checksums=checksums,
         seconds=time.perf_counter() - started,
+        overrides=overrides,
     )
+    manifest = {
+        "run_id": run_id,
+        "as_of_date": as_of,
+        "policy_version": policy_version,
+        "files": {f"{t}.parquet": {"sha256": checksums[t], "rows": row_counts[t]} for t in tables},
+    }
+    staged_manifest = parquet_dir / f".{PARQUET_MANIFEST}.staged"
+    staged_manifest.write_text(json.dumps(manifest, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    replace_atomically(staged_manifest, parquet_dir / PARQUET_MANIFEST)
     return StagedRun(run_id, parquet_dir, files, row_counts, entry)
 
 
@@ -92,18 +116,22 @@ def publish_duckdb_file(home: Home, staged: StagedRun) -> Path:
     target = home.published_duckdb
     temporary = home.published_dir / f".tierflow.duckdb.{staged.run_id}.staged"
     temporary.unlink(missing_ok=True)
-    con = duckdb.connect(str(temporary))
+    temporary.with_name(temporary.name + ".wal").unlink(missing_ok=True)
+    con = duckdb.connect(str(temporary), config=duckdb_config(home.root))
     try:
         for table, path in staged.files.items():
             con.execute(
-                f"create table {quote_identifier(table)} as select * from read_parquet({quote_literal(str(path))})"
+                f"create table {identifier(table, 'published table')} as select * from read_parquet(?)", [str(path)]
             )
+            fault_point("publish.duckdb_table_written")
         # BI sees every publication so far, this one included.
-        con.execute(f"attach {quote_literal(str(home.warehouse))} as warehouse (read_only)")
+        con.execute(f"attach {literal(str(home.warehouse))} as warehouse (read_only)")
         earlier = publish_log_rows(con, catalog="warehouse")
         con.execute("detach warehouse")
         con.execute(LOG_DDL.replace(f"{SCHEMA}.publish_log", "publish_log"))
-        con.executemany("insert into publish_log values (?, ?, ?, ?, ?, ?, ?, ?)", [*earlier, staged.entry.row()])
+        con.executemany(
+            f"insert into publish_log values ({', '.join('?' * LOG_WIDTH)})", [*earlier, staged.entry.row()]
+        )
         con.execute("checkpoint")
     finally:
         con.close()

@@ -9,8 +9,9 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.engine_parameters import write_engine_parameters
 from orchestration.paths import FX_RATES_SEED
-from orchestration.policy import Policy, Promotion
+from orchestration.policy import THRESHOLD_METRICS, Policy, Promotion, Tier
 
 DDL = """
 create schema if not exists tierflow;
@@ -45,7 +46,11 @@ create or replace table tierflow.policy_tiers (
     has_free_shipping boolean not null,
     has_priority_service boolean not null,
     has_birthday_gift boolean not null,
-    benefits_note varchar
+    benefits_note varchar,
+    min_points integer,
+    keep_min_spend decimal(18, 2),
+    keep_min_orders integer,
+    keep_min_points integer
 );
 create or replace table tierflow.policy_promotions (
     promotion_name varchar not null,
@@ -58,6 +63,12 @@ create or replace table tierflow.policy_promotions (
 def convertible_currencies(seed: Path = FX_RATES_SEED) -> list[str]:
     with seed.open(newline="", encoding="utf-8") as handle:
         return sorted(row["currency_code"].strip().upper() for row in csv.DictReader(handle))
+
+
+def keep_thresholds(tier: Tier) -> list:
+    """What keeps the tier: the keep threshold where given, else the entry threshold."""
+    keep = tier.keep
+    return [getattr(keep, m) if keep and getattr(keep, m) is not None else getattr(tier, m) for m in THRESHOLD_METRICS]
 
 
 def write_run_parameters(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: date, policy: Policy) -> None:
@@ -87,7 +98,7 @@ def write_run_parameters(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: 
         ],
     )
     con.executemany(
-        "insert into tierflow.policy_tiers values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into tierflow.policy_tiers values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             [
                 tier.code,
@@ -102,6 +113,8 @@ def write_run_parameters(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: 
                 tier.benefits.priority_service,
                 tier.benefits.birthday_gift,
                 tier.benefits.description,
+                tier.min_points,
+                *keep_thresholds(tier),
             ]
             for rank, tier in enumerate(policy.tiers, start=1)
         ],
@@ -111,4 +124,5 @@ def write_run_parameters(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: 
             "insert into tierflow.policy_promotions values (?, ?, ?)",
             [[p.name, Promotion.month_day(p.start), Promotion.month_day(p.end)] for p in behaviour.promotions],
         )
+    write_engine_parameters(con, policy)
     con.commit()

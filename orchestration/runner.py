@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import time
 from dataclasses import dataclass, field
 from datetime import date
@@ -14,11 +15,18 @@ import dagster as dg
 from dagster._core.instance.ref import InstanceRef
 
 from orchestration.defs import build_definitions
+from orchestration.defs.gates import ALLOW_TAG
 from orchestration.defs.resources import BAD_INPUT
 from orchestration.defs.schedules import TIER_JOB_NAME, run_config_for
+from orchestration.engines import EngineError, engine_for
+from orchestration.gates.report import gate_summary
 from orchestration.policy import load_policy
 from orchestration.progress import DbtEchoFilter
+from orchestration.recovery import clean_stale, fail_abandoned_runs
+from orchestration.resource_errors import dbt_errors, disk_nearly_full, explain
+from orchestration.secrets import redact
 from orchestration.settings import Settings
+from orchestration.sql_safety import check_layout
 
 EXIT_PUBLISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BLOCKED = 0, 1, 2, 3
 
@@ -35,6 +43,7 @@ class RunSummary:
     customers: dict[str, int] = field(default_factory=dict)
     published: dict[str, str] = field(default_factory=dict)
     crm: dict[str, Any] = field(default_factory=dict)
+    gates: dict[str, Any] = field(default_factory=dict)  # gate report, Data Docs, warnings, overrides
     message: str | None = None
     seconds: float = 0.0
     summary_path: Path | None = None
@@ -64,6 +73,7 @@ class RunSummary:
             "checks": self.checks,
             "published": self.published,
             "crm": self.crm,
+            "gates": self.gates,
             "message": self.message,
             "seconds": round(self.seconds, 2),
         }
@@ -96,6 +106,7 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
                     "files_skipped",
                     "rows_read",
                     "rows_accepted",
+                    "rows_updated",
                     "rows_quarantined",
                     "quarantine_reasons",
                 )
@@ -153,22 +164,34 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
     return summary
 
 
-def run_pipeline(settings: Settings, as_of: date, *, verbose: bool = False) -> RunSummary:
+def run_pipeline(
+    settings: Settings, as_of: date, *, verbose: bool = False, allow: dict[str, str] | None = None
+) -> RunSummary:
     """Ingest, transform, gate and publish as of `as_of`. Never raises for bad input: see the summary."""
     started = time.perf_counter()
     summary = RunSummary(status="error", as_of=as_of.isoformat())
+    check_layout(settings.layout.root, settings.layout.managed)  # UnsafeNameError: bad configuration, exit 2
     layout = settings.layout.ensure()
     if not settings.landing_dir.is_dir():
         summary.message = f"bad input: landing directory {settings.landing_dir} does not exist"
         summary.is_bad_input = True
         return summary
     load_policy(settings.policy)  # PolicyError: the caller reports it as bad input
+    try:
+        engine_for(settings.target, layout).check()
+    except EngineError as exc:
+        summary.message = str(exc)
+        summary.is_bad_input = exc.is_config
+        return summary
     defs = build_definitions(settings)
     layout.dagster_home.mkdir(parents=True, exist_ok=True)
     with (
         dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(layout.dagster_home))) as instance,
         contextlib.redirect_stdout(DbtEchoFilter(verbose)),
     ):
+        # What a killed run left behind (see orchestration.recovery); the caller holds the run lock.
+        clean_stale(layout)
+        fail_abandoned_runs(instance)
         result = defs.resolve_job_def(TIER_JOB_NAME).execute_in_process(
             run_config={
                 **run_config_for(as_of.isoformat()),
@@ -176,11 +199,24 @@ def run_pipeline(settings: Settings, as_of: date, *, verbose: bool = False) -> R
             },
             instance=instance,
             raise_on_error=False,
-            tags={"tierflow/as_of": as_of.isoformat(), "tierflow/trigger": "cli"},
+            tags={
+                "tierflow/as_of": as_of.isoformat(),
+                "tierflow/trigger": "cli",
+                **({ALLOW_TAG: json.dumps(allow, sort_keys=True)} if allow else {}),
+            },
         )
     _summarise(result, summary)
+    if summary.status == "error" and not summary.is_bad_input:
+        causes = "\n".join([summary.message or "", *dbt_errors(layout.dbt_target)])
+        if "disk I/O error" in causes and disk_nearly_full(layout.root):
+            causes += "\nno space left on device"
+        summary.message = explain(causes, str(layout.root)) or summary.message
+    summary.message = redact(summary.message) if summary.message else None
     summary.seconds = time.perf_counter() - started
+    summary.gates = gate_summary(layout.run_dir(summary.run_id))
     summary.summary_path = layout.run_dir(summary.run_id) / "summary.json"
     summary.summary_path.parent.mkdir(parents=True, exist_ok=True)
-    summary.summary_path.write_text(json.dumps(summary.as_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    staged = summary.summary_path.with_name(".summary.json.staged")
+    staged.write_text(json.dumps(summary.as_dict(), indent=2, default=str) + "\n", encoding="utf-8")
+    os.replace(staged, summary.summary_path)
     return summary

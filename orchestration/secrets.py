@@ -32,3 +32,25 @@ def redact_url(url: str) -> str:
     host = parts.hostname or ""
     port = f":{parts.port}" if parts.port else ""
     return f"{parts.scheme}://{host}{port}{parts.path}"
+
+
+def engine_pg_dsn() -> str | None:
+    """TIERFLOW_ENGINE_PG_DSN: the PostgreSQL database dbt builds the models in with `--target postgres`."""
+    return os.environ.get("TIERFLOW_ENGINE_PG_DSN") or None
+def secret_values() -> list[str]:
+    """Every secret currently configured, longest first: the DSN, its password, the webhook token and URL
+    credentials, the hash salt (values shorter than 4 characters are not worth hunting for)."""
+    values = [webhook_token(), hash_salt()]
+    for url in (pg_dsn(), engine_pg_dsn(), webhook_url()):
+        if url:
+            parts = urlsplit(url)
+            values += [url, parts.password, parts.query]
+            values += [part.split("=", 1)[1] for part in url.split() if part.startswith("password=")]
+    return sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)
+
+
+def redact(text: str) -> str:
+    """`text` with every configured secret replaced by ***, for messages built from third-party errors."""
+    for value in secret_values():
+        text = text.replace(value, "***")
+    return text

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -35,6 +36,9 @@ class Settings(BaseModel):
     pg_schema: str = Field("tierflow", pattern=IDENTIFIER, description="TIERFLOW_PG_SCHEMA: published schema")
     pg_reader_role: str | None = Field(
         None, pattern=IDENTIFIER, description="TIERFLOW_PG_READER_ROLE: role granted SELECT, nothing more"
+    )
+    target: Literal["duckdb", "postgres", "spark"] = Field(
+        "duckdb", description="TIERFLOW_TARGET: engine dbt builds the models on"
     )
     crm_batch_size: int = Field(500, ge=1, le=10_000, description="TIERFLOW_CRM_BATCH_SIZE: changes per request")
     crm_timeout_seconds: float = Field(10.0, gt=0, le=300, description="TIERFLOW_CRM_TIMEOUT_SECONDS")

@@ -6,21 +6,57 @@ opened here is short-lived and closed before the next step, so dbt never finds t
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from orchestration.sql_safety import literal
+
+MEMORY_LIMIT_ENV = "TIERFLOW_DUCKDB_MEMORY_LIMIT"
+DEFAULT_MEMORY_LIMIT = "80%"  # DuckDB's own default, spelled out so dbt's profile can use it too
+
+
+def memory_limit() -> str:
+    """TIERFLOW_DUCKDB_MEMORY_LIMIT (e.g. 2GB, 500MB, 60%): every DuckDB connection of a run stays under it and
+    spills to the home's temp directory beyond it."""
+    return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+
+
+def temp_directory(home_root: Path) -> Path:
+    """Where DuckDB spills: inside the home (never the current directory), cleaned by the next run."""
+    return home_root / "tmp" / "duckdb"
+
+
+def duckdb_config(home_root: Path) -> dict[str, str]:
+    return {
+        "memory_limit": memory_limit(),
+        "temp_directory": str(temp_directory(home_root)),
+        # Insertion order is never relied on; dropping it lets DuckDB stream and spill large sorts.
+        "preserve_insertion_order": "false",
+    }
+
+
+def home_of(warehouse: Path) -> Path:
+    """<home>/warehouse/warehouse.duckdb -> <home>."""
+    return warehouse.parent.parent
+
+
+def connect_scratch(home_root: Path) -> duckdb.DuckDBPyConnection:
+    """An in-memory DuckDB for copies and exports, under the same memory limit and temp directory."""
+    return duckdb.connect(config=duckdb_config(home_root))
+
 
 @contextmanager
 def connect(path: Path, *, read_only: bool = False, timezone: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only)
+    con = duckdb.connect(str(path), read_only=read_only, config=duckdb_config(home_of(path)))
     try:
         if timezone:
-            con.execute(f"set TimeZone = '{timezone}'")  # validated IANA name, see policy.Policy
+            con.execute(f"set TimeZone = {literal(timezone)}")  # a validated IANA name, quoted anyway
         yield con
     finally:
         con.close()

@@ -13,6 +13,7 @@ import dagster as dg
 import pytest
 
 from orchestration.defs import build_definitions
+from orchestration.defs.gates import GATE_CHECKS
 from orchestration.paths import REPO_ROOT
 from orchestration.settings import Settings
 
@@ -41,6 +42,8 @@ def test_publishing_waits_for_blocking_suites_on_every_published_table(defs: dg.
         assert dg.AssetKey("published_tables") in graph.get(key).child_keys
         assert dg.AssetKey("crm_segment_export") in graph.get(key).child_keys
     assert checks[("landing/orders", "rows_reconcile")].blocking
+    for gate in GATE_CHECKS:
+        assert checks[("marts/customer_tiers", gate)].blocking
 
 
 def test_daily_schedule_computes_the_previous_local_day(defs: dg.Definitions) -> None:
@@ -48,9 +51,12 @@ def test_daily_schedule_computes_the_previous_local_day(defs: dg.Definitions) ->
     assert schedule.cron_schedule == "30 1 * * *"
     assert schedule.execution_timezone == "Asia/Shanghai"  # the policy's zone unless configured
     when = datetime(2026, 3, 10, 1, 30, tzinfo=ZoneInfo("Asia/Shanghai"))
-    with dg.build_schedule_context(scheduled_execution_time=when) as context:
+    with dg.build_schedule_context(scheduled_execution_time=when, repository_def=defs.get_repository_def()) as context:
         request = schedule.evaluate_tick(context).run_requests[0]
-    assert request.run_config["ops"]["run_parameters"]["config"]["as_of_date"] == "2026-03-09"
+    assert request.partition_key == "2026-03-09"
+    job = defs.resolve_job_def("tier_job")
+    config = job.partitioned_config.get_run_config_for_partition_key(request.partition_key)
+    assert config["ops"]["run_parameters"]["config"]["as_of_date"] == "2026-03-09"
     assert request.job_name in (None, "tier_job")
 
 

@@ -20,6 +20,7 @@ from orchestration.generate import (
     PROFILES_COLUMNS,
     GenerateReport,
     generate_landing,
+    generate_next_days,
 )
 from orchestration.generate import profiles as gen_profiles
 from orchestration.generate.orders import order_timestamps
@@ -336,6 +337,30 @@ def test_regenerating_replaces_earlier_files(tmp_path: Path) -> None:
     on_disk = sorted(p for p in tmp_path.rglob("*") if p.is_file() and p.name != "README.txt")
     assert on_disk == sorted(report.files)
     assert (tmp_path / "orders" / "README.txt").exists()
+
+
+def test_next_days_extend_the_same_customers(tmp_path: Path) -> None:
+    base = generate_landing(tmp_path, customers=400, days=400, seed=5, end=END)
+    report = generate_next_days(tmp_path, count=2, customers=400, days=400, seed=5, end=END)
+    day1, day2 = tmp_path / "orders" / "orders_2026-07-01.csv", tmp_path / "orders" / "orders_2026-07-02.csv"
+    assert report.files == [day1, day2]
+    assert all(p.exists() for p in base.files)  # the landing zone itself is left alone
+    first = _read_csv(day1)
+    both = pd.concat([first, _read_csv(day2)])
+    assert report.orders == len(both) > 0
+    assert list(first.columns) == list(ORDERS_COLUMNS)
+    assert set(_local_times(first["order_ts"]).dt.date) == {date(2026, 7, 1)}
+    window = _read_all(tmp_path / "orders", "orders_????-??.csv")
+    # Same customers, ids that continue after the window's and never repeat.
+    assert set(both["customer_id"]) <= set(_read_csv(tmp_path / "profiles" / "profiles.csv")["customer_id"])
+    assert both["order_id"].is_unique and not set(both["order_id"]) & set(window["order_id"])
+    assert both["order_id"].min() > window["order_id"].max()
+    # Day 1 is the same bytes whether one day or two are asked for; regenerating the zone removes the days.
+    day1_bytes = day1.read_bytes()
+    generate_next_days(tmp_path, count=1, customers=400, days=400, seed=5, end=END)
+    assert day1.read_bytes() == day1_bytes
+    generate_landing(tmp_path, customers=400, days=400, seed=5, end=END)
+    assert not day1.exists() and not day2.exists()
 
 
 def test_profiles_split_into_numbered_files(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:

@@ -192,3 +192,61 @@ def test_events_are_optional(tmp_path: Path) -> None:
     assert ingest(tmp_path / "wh.duckdb", tmp_path / "landing", "events").files == []
     with pytest.raises(LandingFileError, match="must hold orders/"):
         ingest(tmp_path / "wh.duckdb", tmp_path / "landing", "orders")
+
+
+def test_a_later_refund_updates_the_order_and_other_repeats_are_quarantined(tmp_path: Path) -> None:
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
+    columns = ["order_id", "customer_id", "order_ts", "amount", "status", "refunded_amount"]
+    first = [
+        {"order_id": "o1", "customer_id": "c1", "order_ts": "2025-06-01 10:00:00", "amount": "100", "status": ""},
+        {"order_id": "o2", "customer_id": "c1", "order_ts": "2025-06-01 11:00:00", "amount": "50", "status": ""},
+        {"order_id": "o3", "customer_id": "c1", "order_ts": "2025-06-01 12:00:00", "amount": "10", "status": ""},
+    ]
+    write_csv(landing / "orders" / "1.csv", first, columns)
+    ingest(warehouse, landing)
+    later = [
+        {**first[0], "status": "refunded", "refunded_amount": "100"},  # a late refund: an update
+        first[1],  # the same order again: a duplicate
+        {**first[2], "amount": "11"},  # another amount: a conflict, the first one loaded wins
+        {"order_id": "o4", "customer_id": "c2", "order_ts": "2025-06-02 10:00:00", "amount": "5"},
+    ]
+    write_csv(landing / "orders" / "2.csv", later, columns)
+    summary = ingest(warehouse, landing).as_dict()
+    assert (summary["rows_read"], summary["rows_accepted"], summary["rows_updated"]) == (4, 1, 1)
+    assert summary["quarantine_reasons"] == {"duplicate_order": 1, "duplicate_order_conflict": 1}
+    stored = dict(
+        (r[0], r[1:])
+        for r in rows(warehouse, "select order_id, status, refunded_amount, source_file from landing.orders")
+    )
+    assert stored["o1"] == ("refunded", pytest.approx(100), "orders/1.csv")
+    assert stored["o3"][0:1] == ("completed",) and len(stored) == 4
+    assert rows(warehouse, "select record_key, previous, current, source_file, source_row from landing.updates") == [
+        (
+            "o1",
+            '{"status":"completed","refunded_amount":null}',
+            '{"status":"refunded","refunded_amount":100.00}',
+            "orders/2.csv",
+            1,
+        )
+    ]
+    # per file, rows read = accepted + updated + quarantined, as recorded
+    assert rows(
+        warehouse,
+        "select source_file, rows_read, rows_accepted, rows_updated, rows_quarantined from landing.ingested_files "
+        "order by load_seq",
+    ) == [("orders/1.csv", 3, 3, 0, 0), ("orders/2.csv", 4, 1, 1, 2)]
+    # the same refund sent again is now a plain duplicate of the updated row
+    write_csv(landing / "orders" / "3.csv", [later[0]], columns)
+    assert ingest(warehouse, landing).as_dict()["quarantine_reasons"] == {"duplicate_order": 1}
+
+
+def test_unchanged_files_are_not_read_again_but_a_changed_one_is(tmp_path: Path) -> None:
+    landing, warehouse = tmp_path / "landing", tmp_path / "wh.duckdb"
+    path = write_csv(landing / "orders" / "a.csv", DIRTY_ORDERS[:1])
+    ingest(warehouse, landing)
+    with duckdb.connect(str(warehouse)) as con:  # a recorded fingerprint that no longer matches the content
+        con.execute("update landing.ingested_files set file_sha256 = 'stale'")
+    assert [f.skipped for f in ingest(warehouse, landing).files] == [True]  # same name, size and mtime: not hashed
+    write_csv(path, [*DIRTY_ORDERS[:1], {**DIRTY_ORDERS[0], "order_id": "o99"}])
+    again = ingest(warehouse, landing)
+    assert [(f.skipped, f.rows_accepted) for f in again.files] == [(False, 1)]

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from orchestration.policy import DEFAULT_POLICY_PATH
 from tests.conftest import ORDER_COLUMNS, Runner, order, profile, write_csv
 
 AS_OF_1, AS_OF_2 = "2025-06-30", "2025-07-31"
@@ -56,7 +57,10 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Runner, dict, di
     write_csv(root / "landing" / "orders" / "orders.csv", ORDERS, ORDER_COLUMNS)
     write_csv(root / "landing" / "profiles" / "profiles.csv", PROFILES, PROFILE_COLUMNS)
     runner = Runner(root / "home")
-    code_1, first = runner(root / "landing", AS_OF_1)
+    # The shipped policy downgrades on 1 Jan only; these KPIs need a member to fall between the two runs.
+    policy = root / "policy.yml"
+    policy.write_text(DEFAULT_POLICY_PATH.read_text().replace("mode: periodic", "mode: immediate"))
+    code_1, first = runner(root / "landing", AS_OF_1, "--policy", str(policy))
     assert code_1 == 0, first.get("message")
     # What the first run published, read before the second run replaces it.
     snapshot = {
@@ -79,7 +83,7 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Runner, dict, di
             runner.published("select segment, members from segment_kpis where dimension = 'lifecycle_stage'")
         ),
     }
-    code_2, second = runner(root / "landing", AS_OF_2)
+    code_2, second = runner(root / "landing", AS_OF_2, "--policy", str(policy))
     assert code_2 == 0, second.get("message")
     return runner, first, second, snapshot
 

@@ -188,7 +188,7 @@ def test_dbt_unit_tests_pass_on_the_warehouse(scenario) -> None:
         timeout=300,
     )
     assert done.returncode == 0, done.stdout[-3000:]
-    assert "PASS=7" in done.stdout
+    assert "PASS=12" in done.stdout and "ERROR=0" in done.stdout
 
 
 def test_every_model_and_column_is_documented(scenario) -> None:

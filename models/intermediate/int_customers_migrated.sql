@@ -3,9 +3,29 @@
 {%- set previous = previous_published('customer_tiers') %}
 with
 
+tiered as (
+
+    select * from {{ ref('int_customers_tiered') }}
+
+),
+
+tiers as (
+
+    select * from {{ ref('stg_tierflow__policy_tiers') }}
+
+),
+
+-- The published tier (the engine's state, or a manual override on top of it).
 current_tiers as (
 
-    select * from {{ ref('int_customers_qualified') }}
+    select
+        tiered.customer_id,
+        tiers.tier_code as published_tier,
+        tiered.published_tier_rank
+
+    from tiered
+    inner join tiers
+        on tiered.published_tier_rank = tiers.tier_rank
 
 ),
 
@@ -41,8 +61,8 @@ final as (
 
     select
         current_tiers.customer_id,
-        current_tiers.qualified_tier as tier,
-        current_tiers.qualified_tier_rank as tier_rank,
+        current_tiers.published_tier as tier,
+        current_tiers.published_tier_rank as tier_rank,
         aggregated.spend_365d,
         previous_tiers.previous_tier,
         previous_tiers.previous_tier_rank,
@@ -51,7 +71,7 @@ final as (
         (previous_tiers.customer_id is not null) as was_known_before,
         case
             when previous_tiers.previous_tier_rank is null then 0
-            else current_tiers.qualified_tier_rank - previous_tiers.previous_tier_rank
+            else current_tiers.published_tier_rank - previous_tiers.previous_tier_rank
         end as tier_rank_change
 
     from current_tiers

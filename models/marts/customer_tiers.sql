@@ -6,9 +6,15 @@ customers as (
 
 ),
 
-qualified as (
+tiered as (
 
-    select * from {{ ref('int_customers_qualified') }}
+    select * from {{ ref('int_customers_tiered') }}
+
+),
+
+tiers as (
+
+    select * from {{ ref('stg_tierflow__policy_tiers') }}
 
 ),
 
@@ -35,11 +41,10 @@ final as (
     select
         customers.customer_id,
         run_parameters.as_of_date,
-        -- Until tier history arrives, the published tier is the tier qualified for on the as-of date.
-        qualified.qualified_tier as tier,
-        qualified.qualified_tier_name as tier_name,
-        qualified.qualified_tier_rank as tier_rank,
-        qualified.qualified_tier,
+        published_tier.tier_code as tier,
+        published_tier.tier_name,
+        published_tier.tier_rank,
+        tiered.qualified_tier,
         customers.spend_30d,
         customers.orders_30d,
         customers.spend_90d,
@@ -51,17 +56,31 @@ final as (
         customers.first_order_date,
         customers.last_order_date,
         customers.days_since_last_order,
-        qualified.next_tier,
-        qualified.spend_to_next_tier,
+        next_tier.tier_code as next_tier,
+        case
+            when next_tier.min_spend is not null
+                then cast(greatest(next_tier.min_spend - tiered.qualifying_spend, 0) as numeric(18, 2))
+        end as spend_to_next_tier,
         lifecycle.lifecycle_stage,
         profiles.has_profile,
+        tiered.computed_tier,
+        tiered.tier_since,
+        tiered.next_evaluation_date,
+        tiered.keep_spend_gap,
+        tiered.points_balance,
+        tiered.points_earned_365d,
+        tiered.points_expiring_30d,
         run_parameters.policy_version,
         run_parameters.run_id
 
     from customers
     cross join run_parameters
-    inner join qualified
-        on customers.customer_id = qualified.customer_id
+    inner join tiered
+        on customers.customer_id = tiered.customer_id
+    inner join tiers as published_tier
+        on tiered.published_tier_rank = published_tier.tier_rank
+    left join tiers as next_tier
+        on tiered.published_tier_rank + 1 = next_tier.tier_rank
     inner join profiles
         on customers.customer_id = profiles.customer_id
     inner join lifecycle

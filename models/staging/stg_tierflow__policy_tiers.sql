@@ -20,7 +20,11 @@ final as (
         has_free_shipping,
         has_priority_service,
         has_birthday_gift,
-        benefits_note
+        benefits_note,
+        cast(min_points as integer) as min_points,
+        cast(keep_min_spend as numeric(18, 2)) as keep_min_spend,
+        cast(keep_min_orders as integer) as keep_min_orders,
+        cast(keep_min_points as integer) as keep_min_points
 
     from source
 

@@ -8,11 +8,12 @@ from dagster_dbt import DbtCliResource
 from orchestration.defs.checks import build_suite_check
 from orchestration.defs.dbt.assets import build_dbt_assets
 from orchestration.defs.dbt.project import dbt_executable, dbt_project, prepare_manifest, published_models
+from orchestration.defs.gates import run_gates
 from orchestration.defs.ingest import ingest_assets, reconciliation_checks, run_parameters
 from orchestration.defs.publish import build_publish_assets
 from orchestration.defs.report import build_report_asset
 from orchestration.defs.resources import TierflowResource
-from orchestration.defs.schedules import build_daily_schedule, tier_job
+from orchestration.defs.schedules import build_daily_schedule, build_landing_sensor, build_tier_job
 from orchestration.policy import load_policy
 from orchestration.progress import cli_progress_logger
 from orchestration.settings import Settings
@@ -24,6 +25,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
     prepare_manifest(project)
     tables = published_models()
     timezone = settings.schedule_timezone or load_policy(settings.policy).timezone
+    tier_job = build_tier_job(timezone)
     return dg.Definitions(
         assets=[
             *ingest_assets,
@@ -32,12 +34,13 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             *build_publish_assets(tables),
             build_report_asset(),
         ],
-        asset_checks=[*reconciliation_checks, *(build_suite_check(t) for t in tables)],
+        asset_checks=[*reconciliation_checks, *(build_suite_check(t) for t in tables), run_gates],
         jobs=[tier_job],
         loggers={"tierflow_cli": cli_progress_logger},
-        schedules=[build_daily_schedule(settings.schedule_cron, timezone)],
+        schedules=[build_daily_schedule(tier_job, settings.schedule_cron, timezone)],
+        sensors=[build_landing_sensor(tier_job, str(settings.landing_dir.resolve()), timezone)],
         resources={
             "tierflow": TierflowResource.from_settings(settings),
-            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable()),
+            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable(), target=settings.target),
         },
     )

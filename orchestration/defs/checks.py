@@ -1,7 +1,8 @@
 """Quality gates on the published tables: one blocking Great Expectations suite per table.
 
 A failing suite stops the run before anything is published (the publish assets are downstream of every
-gated table), so BI and CRM keep the last good version.
+gated table), so BI and CRM keep the last good version. Suites are judged in DuckDB over the whole table and
+by Great Expectations on a bounded batch (`orchestration.gates.suites`); the outcome goes to the gate report.
 """
 
 from typing import Any
@@ -9,20 +10,24 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from orchestration.defs.gates import run_identity
 from orchestration.defs.resources import TierflowResource
-from orchestration.expectations import SuiteError, load_suite, suite_path, validate_frame
-from orchestration.ingest.files import quote_identifier
+from orchestration.expectations import SuiteError, load_suite, suite_path
+from orchestration.faults import fault_point
+from orchestration.gates.report import data_docs_dir, suite_entry, write_part
+from orchestration.gates.suites import run_suite
+from orchestration.sql_safety import identifier
 from orchestration.warehouse import connect, scalar
 
 
 def gate_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     """Values suites refer to as {"$PARAMETER": name}: they come from the policy and the run, not the table."""
-    tier_codes = [
-        r[0] for r in con.execute("select tier_code from tierflow.policy_tiers order by tier_rank").fetchall()
-    ]
+    tiers = con.execute("select tier_code, tier_rank from tierflow.policy_tiers order by tier_rank").fetchall()
+    tier_codes = [code for code, _ in tiers]
     return {
         "tier_codes": tier_codes,
         "tier_count": len(tier_codes),
+        "tier_rank_pairs": [[code, rank] for code, rank in tiers],
         "known_customers": scalar(con, "select count(*) from intermediate.int_customers_joined"),
         "as_of_dates": [str(scalar(con, "select as_of_date from tierflow.run_parameters"))],
     }
@@ -38,14 +43,24 @@ def build_suite_check(table: str) -> dg.AssetChecksDefinition:
     )
     def _suite_check(context: dg.AssetCheckExecutionContext, tierflow: TierflowResource) -> dg.AssetCheckResult:
         path = suite_path(tierflow.expectations_dir, table)
+        run_dir = tierflow.layout.run_dir(context.run.run_id)
         try:
             spec = load_suite(path)
             with connect(tierflow.layout.warehouse, read_only=True) as con:
-                frame = con.execute(f"select * from marts.{quote_identifier(table)}").df()
                 parameters = gate_parameters(con)
-            outcome = validate_frame(frame, spec, parameters)
+                run = run_identity(con)
+                outcome = run_suite(
+                    con,
+                    f"marts.{identifier(table, 'published table')}",
+                    spec,
+                    parameters,
+                    name=table,
+                    docs_dir=data_docs_dir(run_dir),
+                )
+            fault_point(f"gate.{table}")
         except SuiteError as exc:
             return dg.AssetCheckResult(passed=False, metadata={"suite": str(path), "error": str(exc)})
+        report = write_part(run_dir, f"suite__{table}", run=run, suites=[suite_entry(f"marts.{table}", outcome)])
         for failed in outcome.failed:
             context.log.error(f"{table}: {failed.expectation} on {failed.column or 'table'} failed: {failed.as_dict()}")
         return dg.AssetCheckResult(
@@ -55,6 +70,8 @@ def build_suite_check(table: str) -> dg.AssetChecksDefinition:
                 "rows": outcome.rows,
                 "expectations": len(outcome.outcomes),
                 "failed": dg.MetadataValue.json([f.as_dict() for f in outcome.failed]),
+                "gate_report": dg.MetadataValue.path(str(report)),
+                "data_docs": dg.MetadataValue.path(str(data_docs_dir(run_dir) / "index.html")),
             },
         )
 

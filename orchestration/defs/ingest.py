@@ -1,13 +1,16 @@
 """Ingest assets: one per landing input, plus the run parameters the dbt models read."""
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 from pydantic import Field
 
 from orchestration.defs.resources import TierflowResource, bad_input
+from orchestration.faults import fault_point
 from orchestration.ingest import INPUTS, InputSpec, LandingFileError, ingest_input
+from orchestration.overrides import OverridesError, load_overrides
 from orchestration.run_parameters import convertible_currencies, write_run_parameters
 from orchestration.warehouse import connect
 
@@ -26,8 +29,9 @@ def build_ingest_asset(spec: InputSpec) -> dg.AssetsDefinition:
         kinds={"duckdb", "csv", "parquet"},
         owners=OWNERS,
         description=(
-            f"New {spec.name} files from the landing zone, validated row by row: accepted rows are appended to "
-            f"landing.{spec.name}, rejected rows go to landing.quarantine with a reason code. Files already "
+            f"New {spec.name} files from the landing zone, validated in one set-based pass per file: accepted rows "
+            f"are appended to landing.{spec.name}, rejected rows go to landing.quarantine with a reason code, a "
+            "later status/refund of a loaded order updates it (logged in landing.updates). Files already "
             "ingested (same SHA-256) are skipped."
         ),
     )
@@ -46,6 +50,7 @@ def build_ingest_asset(spec: InputSpec) -> dg.AssetsDefinition:
             )
         except LandingFileError as exc:
             raise bad_input(str(exc)) from None
+        fault_point(f"ingest.{spec.name}")
         summary = result.as_dict()
         return dg.MaterializeResult(
             metadata={
@@ -63,15 +68,16 @@ def build_reconciliation_check(spec: InputSpec) -> dg.AssetChecksDefinition:
         asset=landing_key(spec),
         name="rows_reconcile",
         blocking=True,
-        description="For every file loaded in this run: rows read = rows accepted + rows quarantined, and both "
-        "counts match what is stored in the warehouse.",
+        description="For every file loaded in this run: rows read = rows accepted + rows updated + rows "
+        "quarantined, and the accepted and quarantined counts match what is stored in the warehouse (updates "
+        "change rows of earlier files and are logged in landing.updates).",
     )
     def _reconcile(context: dg.AssetCheckExecutionContext, tierflow: TierflowResource) -> dg.AssetCheckResult:
         with connect(tierflow.layout.warehouse, read_only=True) as con:
             rows = con.execute(
                 f"""
                 select
-                    f.source_file, f.rows_read, f.rows_accepted, f.rows_quarantined,
+                    f.source_file, f.rows_read, f.rows_accepted, f.rows_quarantined, coalesce(f.rows_updated, 0),
                     (select count(*) from landing.{spec.name} as t where t.file_sha256 = f.file_sha256),
                     (select count(*) from landing.quarantine as q
                      where q.file_sha256 = f.file_sha256 and q.input = f.input)
@@ -86,11 +92,12 @@ def build_reconciliation_check(spec: InputSpec) -> dg.AssetChecksDefinition:
                 "read": r[1],
                 "accepted": r[2],
                 "quarantined": r[3],
-                "stored": r[4],
-                "in_quarantine": r[5],
+                "updated": r[4],
+                "stored": r[5],
+                "in_quarantine": r[6],
             }
             for r in rows
-            if r[1] != r[2] + r[3] or r[2] != r[4] or r[3] != r[5]
+            if r[1] != r[2] + r[3] + r[4] or r[2] != r[5] or r[3] != r[6]
         ]
         return dg.AssetCheckResult(
             passed=not broken,
@@ -111,6 +118,10 @@ RUN_PARAMETER_TABLES = {
     "run_parameters": "The as-of date, run id and policy settings of the current run (one row).",
     "policy_tiers": "The tiers of the policy in force, with their thresholds and benefits.",
     "policy_promotions": "The yearly promotion periods of the policy (behaviour flag discount_seeker).",
+    "policy_engine": "The tier engine's policy keys: qualification period, downgrades, points (one row).",
+    "policy_point_multipliers": "Points multipliers of the policy (date ranges, optional categories).",
+    "policy_point_events": "Points per engagement event type.",
+    "overrides": "Manual tier overrides from the overrides CSV (TIERFLOW_OVERRIDES or the policy's overrides).",
 }
 RUN_PARAMETER_KEYS = [dg.AssetKey(["tierflow", table]) for table in RUN_PARAMETER_TABLES]
 
@@ -132,7 +143,19 @@ def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfi
         as_of = datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1)
     with connect(tierflow.layout.warehouse) as con:
         write_run_parameters(con, run_id=context.run.run_id, as_of=as_of, policy=policy)
+        try:
+            overrides_file, overrides = load_overrides(
+                con, policy_location=policy.overrides, landing=Path(tierflow.landing), home=Path(tierflow.home)
+            )
+        except OverridesError as exc:
+            raise bad_input(str(exc)) from None
+    fault_point("ingest.run_parameters")
     context.log.info(f"computing tiers as of {as_of} under policy {policy.version}")
+    if overrides_file:
+        unknown = sorted({o.tier for o in overrides} - {t.code for t in policy.tiers})
+        context.log.info(f"{len(overrides)} manual override(s) from {overrides_file}")
+        if unknown:
+            context.log.warning(f"overrides name unknown tier(s) {', '.join(unknown)}: not applied")
     yield dg.MaterializeResult(
         asset_key=RUN_PARAMETER_KEYS[0],
         metadata={"as_of_date": as_of.isoformat(), "policy_version": policy.version},
@@ -140,6 +163,11 @@ def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfi
     yield dg.MaterializeResult(asset_key=RUN_PARAMETER_KEYS[1], metadata={"tiers": len(policy.tiers)})
     yield dg.MaterializeResult(
         asset_key=RUN_PARAMETER_KEYS[2], metadata={"promotions": len(policy.behaviour.promotions)}
+    )
+    for key in RUN_PARAMETER_KEYS[3:-1]:
+        yield dg.MaterializeResult(asset_key=key)
+    yield dg.MaterializeResult(
+        asset_key=RUN_PARAMETER_KEYS[-1], metadata={"overrides": len(overrides), "file": str(overrides_file or "")}
     )
 
 

@@ -4,13 +4,15 @@ so a failed blocking check on any of them publishes nothing."""
 import dagster as dg
 
 from orchestration.crm_export import export_segments, record_snapshot
+from orchestration.defs.gates import allowed_breakers
 from orchestration.defs.resources import TierflowResource
 from orchestration.delivery.postgres import publish_postgres
 from orchestration.delivery.sync import sync_exports
-from orchestration.ingest.files import quote_identifier
+from orchestration.faults import fault_point
 from orchestration.published_state import record_publication
 from orchestration.publishing import discard_staged_parquet, publish_duckdb_file, publish_parquet_latest, stage_parquet
 from orchestration.secrets import pg_dsn
+from orchestration.sql_safety import identifier
 from orchestration.warehouse import connect
 
 OWNERS = ["team:data-platform"]
@@ -23,9 +25,8 @@ def _current_run(tierflow: TierflowResource, tables: tuple[str, ...]) -> dict[st
             "select run_id, cast(as_of_date as varchar), policy_version from tierflow.run_parameters"
         ).fetchall()[0]
         for table in tables:
-            stamps = {
-                r[0] for r in con.execute(f"select distinct run_id from marts.{quote_identifier(table)}").fetchall()
-            }
+            name = identifier(table, "published table")
+            stamps = {r[0] for r in con.execute(f"select distinct run_id from marts.{name}").fetchall()}
             if stamps - {run_id}:
                 raise dg.Failure(
                     f"marts.{table} was built by run(s) {sorted(stamps)}, not by {run_id}: rebuild it first"
@@ -52,7 +53,9 @@ def tier_counts(tierflow: TierflowResource) -> tuple[dict[str, int], dict[str, i
 def _publish_bi(context: dg.AssetExecutionContext, tierflow: TierflowResource, tables: tuple[str, ...]) -> dict:
     run = _current_run(tierflow, tables)
     layout = tierflow.layout
-    staged = stage_parquet(layout, tables=list(tables), **run)
+    fault_point("publish.start")
+    staged = stage_parquet(layout, tables=list(tables), overrides=allowed_breakers(context.run.tags) or None, **run)
+    fault_point("publish.parquet_staged")
     where: dict[str, str] = {}
     # PostgreSQL first: it is the target most likely to fail, and then nothing else has changed yet.
     dsn = pg_dsn()
@@ -71,12 +74,15 @@ def _publish_bi(context: dg.AssetExecutionContext, tierflow: TierflowResource, t
             raise dg.Failure(str(exc)) from None
     if "duckdb" in tierflow.targets:
         where["duckdb"] = str(publish_duckdb_file(layout, staged))
+        fault_point("publish.duckdb_replaced")
     if "parquet" in tierflow.targets:
         where["parquet"] = str(publish_parquet_latest(layout, staged))
+        fault_point("publish.parquet_switched")
     else:
         discard_staged_parquet(staged)
-    # Only now is this run anyone's "previous published run".
+    # Only now is this run anyone's "previous published run" (the commit point: see orchestration.recovery).
     record_publication(layout.warehouse, list(tables), staged.entry)
+    fault_point("publish.recorded")
     counts, customers = tier_counts(tierflow)
     context.log.info(f"published {staged.row_counts} to {', '.join(where)}")
     return {
@@ -117,6 +123,7 @@ def build_publish_assets(tables: tuple[str, ...]) -> list[dg.AssetsDefinition]:
         run = _current_run(tierflow, tables)
         export = export_segments(tierflow.layout, **run)
         record_snapshot(tierflow.layout, export)
+        fault_point("export.snapshot_recorded")
         verb = "kept the identical export" if export.reused else "exported"
         counts = export.manifest["delta_counts"]
         context.log.info(f"{verb} {export.manifest['row_count']:,} segments, delta {counts}, in {export.directory}")

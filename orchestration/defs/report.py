@@ -3,6 +3,7 @@
 import dagster as dg
 
 from orchestration.defs.resources import TierflowResource
+from orchestration.faults import fault_point
 from orchestration.report import load_report_data, write_report
 
 OWNERS = ["team:data-platform"]
@@ -21,6 +22,7 @@ def build_report_asset() -> dg.AssetsDefinition:
     def tier_report(context: dg.AssetExecutionContext, tierflow: TierflowResource) -> dg.MaterializeResult:
         data = load_report_data(tierflow.layout.warehouse)
         path = write_report(data, tierflow.layout.root / "reports")
+        fault_point("report.written")
         context.log.info(f"report written to {path}")
         return dg.MaterializeResult(
             metadata={

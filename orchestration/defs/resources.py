@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
@@ -10,6 +12,7 @@ import dagster as dg
 from orchestration.delivery.webhook import WebhookConfig
 from orchestration.paths import Home
 from orchestration.policy import Policy, PolicyError, load_policy
+from orchestration.run_lock import run_lock
 from orchestration.secrets import webhook_token, webhook_url
 from orchestration.settings import Settings
 
@@ -22,6 +25,7 @@ class TierflowResource(dg.ConfigurableResource):
     policy: str
     expectations: str
     bi_targets: str = "duckdb,parquet"
+    target: str = "duckdb"
     pg_schema: str = "tierflow"
     pg_reader_role: str | None = None
     crm_batch_size: int = 500
@@ -34,6 +38,7 @@ class TierflowResource(dg.ConfigurableResource):
         delivery = settings.model_dump(
             include={
                 "bi_targets",
+                "target",
                 "pg_schema",
                 "pg_reader_role",
                 "crm_batch_size",
@@ -66,6 +71,13 @@ class TierflowResource(dg.ConfigurableResource):
             rate_limit=self.crm_rate_limit,
             max_attempts=self.crm_max_attempts,
         )
+
+    @contextmanager
+    def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[TierflowResource]:
+        # Runs launched by the Dagster daemon or UI hold the home's run lock too; under `tierflow run` the CLI
+        # already holds it and taking it again in the same process is a no-op.
+        with run_lock(Home(Path(self.home)), f"dagster run {context.run.run_id if context.run else '-'}"):
+            yield self
 
     @cached_property
     def layout(self) -> Home:

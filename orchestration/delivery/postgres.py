@@ -11,6 +11,7 @@ deadlock a reader that is joining the tables in another order.
 from __future__ import annotations
 
 import re
+import shutil
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -19,8 +20,11 @@ import duckdb
 import psycopg
 from psycopg import sql
 
+from orchestration.faults import fault_point
 from orchestration.ingest.files import quote_literal
 from orchestration.published_state import PublishEntry
+from orchestration.secrets import redact
+from orchestration.sql_safety import checked_identifier
 
 LOCK_TIMEOUT = "250ms"
 SWAP_ATTEMPTS = 40
@@ -46,6 +50,7 @@ PUBLISH_LOG_COLUMNS = (
     ("row_counts", "text"),
     ("checksums", "text"),
     ("seconds", "double precision"),
+    ("overrides", "text"),
 )
 
 
@@ -60,7 +65,7 @@ def pg_type(duckdb_type: str) -> str:
 
 def _columns(path: Path) -> list[tuple[str, str]]:
     with duckdb.connect() as con:
-        rows = con.execute(f"describe select * from read_parquet({quote_literal(str(path))})").fetchall()
+        rows = con.execute("describe select * from read_parquet(?)", [str(path)]).fetchall()
     return [(name, pg_type(kind)) for name, kind, *_ in rows]
 
 
@@ -120,8 +125,13 @@ def _swap(
                 ),
             )
         )
+        # Logs from before breaker overrides lack the last column.
+        cur.execute(sql.SQL("alter table {}.publish_log add column if not exists overrides text").format(published))
         cur.execute(
-            sql.SQL("insert into {}.publish_log values (%s, %s, %s, %s, %s, %s, %s, %s)").format(published), entry.row()
+            sql.SQL("insert into {}.publish_log values ({})").format(
+                published, sql.SQL(", ").join([sql.Placeholder()] * len(PUBLISH_LOG_COLUMNS))
+            ),
+            entry.row(),
         )
         if reader_role:
             role = sql.Identifier(reader_role)
@@ -141,13 +151,40 @@ def publish_postgres(
     log: Callable[[str], None] = lambda _: None,
 ) -> str:
     """Load the run's tables and swap them into `schema`; returns where BI finds them."""
-    staging = f"{schema}__staging"
-    tables = sorted(files)
+    staging = checked_identifier(f"{checked_identifier(schema, 'TIERFLOW_PG_SCHEMA')}__staging", "staging schema")
+    if reader_role:
+        checked_identifier(reader_role, "TIERFLOW_PG_READER_ROLE")
+    tables = sorted(checked_identifier(t, "published table") for t in files)
     scratch.mkdir(parents=True, exist_ok=True)
     try:
         conn = psycopg.connect(dsn, connect_timeout=10)
-    except psycopg.OperationalError as exc:
-        raise ConnectionError(f"cannot connect to PostgreSQL (TIERFLOW_PG_DSN): {str(exc).splitlines()[0]}") from None
+    except psycopg.Error as exc:
+        # psycopg can echo the connection string (e.g. "invalid dsn: ... in <dsn>"): never pass it on as is.
+        raise ConnectionError(f"cannot connect to PostgreSQL (TIERFLOW_PG_DSN): {_first_line(exc)}") from None
+    try:
+        return _publish(conn, schema, staging, tables, files, entry, reader_role, scratch, log)
+    except psycopg.Error as exc:
+        raise ConnectionError(f"PostgreSQL publication failed, nothing was switched: {_first_line(exc)}") from None
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)  # the CSV copies were only the way in
+
+
+def _first_line(exc: Exception) -> str:
+    text = str(exc).strip()
+    return redact(text.splitlines()[0] if text else type(exc).__name__)
+
+
+def _publish(
+    conn: psycopg.Connection,
+    schema: str,
+    staging: str,
+    tables: list[str],
+    files: dict[str, Path],
+    entry: PublishEntry,
+    reader_role: str | None,
+    scratch: Path,
+    log: Callable[[str], None],
+) -> str:
     with conn:
         started = time.perf_counter()
         with conn.transaction(), conn.cursor() as cur:
@@ -156,6 +193,7 @@ def publish_postgres(
             for table in tables:
                 _load_table(cur, staging, table, files[table], scratch)
         log(f"loaded {', '.join(tables)} into PostgreSQL schema {staging} in {time.perf_counter() - started:.1f} s")
+        fault_point("publish.postgres_loaded")
         for attempt in range(1, SWAP_ATTEMPTS + 1):
             try:
                 _swap(conn, schema, staging, tables, entry, reader_role)

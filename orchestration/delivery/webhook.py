@@ -26,7 +26,6 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.ingest.files import quote_literal
 from orchestration.secrets import redact_url
 from orchestration.warehouse import connect
 
@@ -143,10 +142,9 @@ def _json_value(value: object) -> object:
 
 
 def _batch_payload(con: duckdb.DuckDBPyConnection, batch: dict) -> bytes:
-    parquet = quote_literal(str(Path(batch["export_dir"]) / "delta.parquet"))
     result = con.execute(
-        f"select * from read_parquet({parquet}) order by customer_id limit ? offset ?",
-        [batch["row_count"], batch["first_row"]],
+        "select * from read_parquet(?) order by customer_id limit ? offset ?",
+        [str(Path(batch["export_dir"]) / "delta.parquet"), batch["row_count"], batch["first_row"]],
     )
     names = [d[0] for d in result.description]
     changes = [{n: _json_value(v) for n, v in zip(names, row, strict=True)} for row in result.fetchall()]

@@ -11,6 +11,7 @@ Layout written under ``out_dir``::
     orders/orders_YYYY-MM.{csv,parquet}      one file per calendar month of the window (local time)
     profiles/profiles.{csv,parquet}          or profiles_0001, profiles_0002, ... above 2,000,000 rows
     events/events_YYYY-MM.{csv,parquet}
+    orders/orders_YYYY-MM-DD.{csv,parquet}   with generate_next_days: one more day of orders per file
 
 Every column is text. A missing value is an empty field in CSV and a null in Parquet, so that readers
 which treat an empty CSV field as NULL (DuckDB, pandas) see the same thing in both formats. CSV quotes only
@@ -22,14 +23,16 @@ timestamps in 2099 or unparseable, unknown currencies, missing customer ids, ref
 negative, unknown statuses; profiles without customer id or with an impossible sign-up date; events without
 customer id or with an unparseable timestamp. Only the duplicates add rows; the others replace clean rows.
 
-Modules: ``landing`` (entry point), ``customers`` (population and behaviour), ``orders``, ``profiles`` and
-``events`` (one table each), ``dirty`` (bad rows), ``catalogue`` (categories, channels, cities, currencies),
-``seasonality`` and ``dates`` (when), ``sampling`` and ``text`` (fast draws and string columns), ``writing``.
+Modules: ``landing`` (entry point), ``next_days`` (daily orders files after the window), ``customers``
+(population and behaviour), ``orders``, ``profiles`` and ``events`` (one table each), ``dirty`` (bad rows),
+``catalogue`` (categories, channels, cities, currencies), ``seasonality`` and ``dates`` (when), ``sampling``
+and ``text`` (fast draws and string columns), ``writing``.
 """
 
 from orchestration.generate.catalogue import CATEGORIES, CHANNELS, FX_UNITS_PER_USD
 from orchestration.generate.events import EVENT_TYPES
 from orchestration.generate.landing import MAX_DIRTY_RATE, GenerateReport, generate_landing
+from orchestration.generate.next_days import generate_next_days
 
 # A copy for reading: the profiles module reads its own, so patch orchestration.generate.profiles to change it.
 from orchestration.generate.profiles import PROFILES_PER_FILE
@@ -59,4 +62,5 @@ __all__ = [
     "PROFILE_DIRTY_KINDS",
     "GenerateReport",
     "generate_landing",
+    "generate_next_days",
 ]

@@ -14,8 +14,8 @@ import numpy as np
 
 from orchestration.generate.catalogue import FX_UNITS_PER_USD, currency_mix
 from orchestration.generate.context import Run
-from orchestration.generate.customers import draw_counts, draw_customers
-from orchestration.generate.dates import EPOCH, window_months
+from orchestration.generate.customers import Customers, draw_counts, draw_customers
+from orchestration.generate.dates import EPOCH, Month, window_months
 from orchestration.generate.events import month_events
 from orchestration.generate.orders import month_orders
 from orchestration.generate.profiles import write_profiles
@@ -58,7 +58,7 @@ def generate_landing(
     byte-identical files.
     """
     started = time.perf_counter()
-    _validate(customers=customers, days=days, seed=seed, end=end, fmt=fmt, dirty_rate=dirty_rate, currency=currency)
+    validate(customers=customers, days=days, seed=seed, end=end, fmt=fmt, dirty_rate=dirty_rate, currency=currency)
     if isinstance(end, datetime):
         end = end.date()
     say = progress or (lambda _msg: None)
@@ -67,32 +67,19 @@ def generate_landing(
 
     rng = np.random.default_rng(seed)
     start = end - timedelta(days=days - 1)
-    months = window_months(start, end)
     currencies = currency_mix(currency)
-    cum_weight = np.concatenate(([0.0], np.cumsum(season_weights(start, end))))
-
-    state = draw_customers(rng, customers, days)
+    pop = draw_population(rng, customers=customers, days=days, end=end)
+    state, months, order_counts, event_counts = pop.state, pop.months, pop.order_counts, pop.event_counts
     prospects = int(np.count_nonzero(state.churn <= state.join))
     say(f"customers: {customers:,} ({prospects:,} prospects) over {days} days {start} .. {end}")
-
-    # Counts first, so that id widths and who-has-a-profile are known before any file is written.
-    order_counts, event_counts = draw_counts(rng, state, months, cum_weight)
-    total_orders = int(sum(int(c.sum(dtype=np.int64)) for c in order_counts))
+    total_orders = pop.total_orders
     total_events = int(sum(int(c.sum(dtype=np.int64)) for c in event_counts))
     has_orders = np.zeros(customers, dtype=bool)
     for oc in order_counts:
         has_orders |= oc > 0
 
-    cid_width = max(7, len(str(customers)))
-    run = Run(
-        rng=rng,
-        customers=state,
-        epoch0=(start - EPOCH).days,
-        cid=prefixed_ids("C", np.arange(1, customers + 1, dtype=np.int64), cid_width),
-        dirty_rate=dirty_rate,
-        dirty=dict.fromkeys(DIRTY_KINDS, 0),
-    )
-    order_width = max(8, len(str(total_orders)))
+    run = make_run(rng, state, start, dirty_rate)
+    order_width = order_id_width(total_orders)
     event_width = max(9, len(str(total_events)))
     next_order = next_event = 1
     order_rows = event_rows = 0
@@ -100,7 +87,7 @@ def generate_landing(
     try:
         profile_rows = write_profiles(run, has_orders, end, dirs["profiles"], writer, say)
         for mi, m in enumerate(months):
-            table, n_clean = month_orders(run, m, order_counts[mi], cum_weight, next_order, order_width, currencies)
+            table, n_clean = month_orders(run, m, order_counts[mi], pop.cum_weight, next_order, order_width, currencies)
             next_order += n_clean
             order_rows += table.num_rows
             writer.write(table, dirs["orders"] / f"orders_{m.label}")
@@ -129,12 +116,54 @@ def generate_landing(
     )
 
 
+@dataclass(frozen=True)
+class Population:
+    """The customers of a landing zone and their orders and events per month, before any row is drawn."""
+
+    state: Customers
+    months: list[Month]
+    cum_weight: np.ndarray  # cumulative seasonal weight, index = window day
+    order_counts: list[np.ndarray]
+    event_counts: list[np.ndarray]
+
+    @property
+    def total_orders(self) -> int:
+        return int(sum(int(c.sum(dtype=np.int64)) for c in self.order_counts))
+
+
+def draw_population(rng: np.random.Generator, *, customers: int, days: int, end: date) -> Population:
+    """The first draws of a run: the customers, then their counts (so that id widths and who-has-a-profile
+    are known before any file is written). Replaying them with the same seed gives the same population."""
+    start = end - timedelta(days=days - 1)
+    months = window_months(start, end)
+    cum_weight = np.concatenate(([0.0], np.cumsum(season_weights(start, end))))
+    state = draw_customers(rng, customers, days)
+    order_counts, event_counts = draw_counts(rng, state, months, cum_weight)
+    return Population(state, months, cum_weight, order_counts, event_counts)
+
+
+def make_run(rng: np.random.Generator, state: Customers, start: date, dirty_rate: float) -> Run:
+    n = state.rate.size
+    return Run(
+        rng=rng,
+        customers=state,
+        epoch0=(start - EPOCH).days,
+        cid=prefixed_ids("C", np.arange(1, n + 1, dtype=np.int64), max(7, len(str(n)))),
+        dirty_rate=dirty_rate,
+        dirty=dict.fromkeys(DIRTY_KINDS, 0),
+    )
+
+
+def order_id_width(total_orders: int) -> int:
+    return max(8, len(str(total_orders)))
+
+
 def _is_integer(value: object) -> bool:
     # bool is an int subclass, but customers=True is a mistake, not 1.
     return not isinstance(value, bool) and isinstance(value, int | np.integer)
 
 
-def _validate(*, customers: int, days: int, seed: int, end: date, fmt: str, dirty_rate: float, currency: str) -> None:
+def validate(*, customers: int, days: int, seed: int, end: date, fmt: str, dirty_rate: float, currency: str) -> None:
     if not _is_integer(customers) or customers < 1:
         raise ValueError(f"customers must be an integer >= 1, got {customers!r}")
     if not _is_integer(days) or days < 1:

@@ -16,7 +16,8 @@ import pyarrow.parquet as pq
 
 FOLDERS: tuple[str, ...] = ("orders", "profiles", "events")
 
-_OUTPUT_FILE = re.compile(r"^(orders_\d{4}-\d{2}|events_\d{4}-\d{2}|profiles(_\d{4})?)\.(csv|parquet)$")
+# Daily orders files (orders_YYYY-MM-DD, written by next_days) go too: they belong to the zone they extend.
+_OUTPUT_FILE = re.compile(r"^(orders_\d{4}-\d{2}(-\d{2})?|events_\d{4}-\d{2}|profiles(_\d{4})?)\.(csv|parquet)$")
 
 _CSV_SPECIAL = (b",", b'"', b"\r", b"\n")
 _CSV_PLAIN = pa_csv.WriteOptions(include_header=False, quoting_style="none", batch_size=65_536)

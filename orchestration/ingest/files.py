@@ -1,34 +1,58 @@
-"""Finding landing files, fingerprinting them, and reading them as text through DuckDB."""
+"""Finding landing files, fingerprinting them cheaply, and reading their header through DuckDB."""
 
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 
 SUPPORTED_SUFFIXES = {".csv": "csv", ".parquet": "parquet"}
+# RFC 4180 as the input contract says, without DuckDB's dialect sniffing: the header is read here and the
+# columns are given, so one odd line cannot make a whole file unreadable (it is rejected on its own).
+CSV_OPTIONS = "auto_detect = false, header = true, delim = ',', quote = '\"', escape = '\"'"
+_OTHER_DELIMITERS = (";", "\t", "|")
+_BOM = b"\xef\xbb\xbf"
 
 
 class LandingFileError(Exception):
     """A landing file that cannot be used at all (unreadable, missing a required column): stops the run."""
 
 
-def discover(input_dir: Path) -> list[Path]:
+@dataclass(frozen=True)
+class LandingFile:
+    path: Path
+    label: str  # the path relative to the landing directory, as recorded in the warehouse
+    size: int
+    mtime_ns: int
+
+    @property
+    def format(self) -> str:
+        return SUPPORTED_SUFFIXES[self.path.suffix.lower()]
+
+
+def discover(input_dir: Path, landing: Path) -> list[LandingFile]:
     """Data files under an input directory, in a stable order; hidden and `_`-prefixed files are skipped
-    (writers use them for temporary and marker files)."""
-    found = [
-        path
-        for path in input_dir.rglob("*")
-        if path.is_file()
-        and path.suffix.lower() in SUPPORTED_SUFFIXES
-        and not any(part.startswith((".", "_")) for part in path.relative_to(input_dir).parts)
-    ]
-    return sorted(found)
-
-
-def file_format(path: Path) -> str:
-    return SUPPORTED_SUFFIXES[path.suffix.lower()]
+    (writers use them for temporary and marker files). A symlink that leads outside the landing zone is
+    refused: configuration decides what is ingested, not a link someone left in a shared folder."""
+    root = landing.resolve()
+    found = []
+    for path in sorted(input_dir.rglob("*")):
+        relative = path.relative_to(input_dir)
+        if path.suffix.lower() not in SUPPORTED_SUFFIXES or any(p.startswith((".", "_")) for p in relative.parts):
+            continue
+        label = path.relative_to(landing).as_posix()
+        resolved = path.resolve()
+        if not resolved.is_relative_to(root):
+            raise LandingFileError(f"{label}: is a symlink to {resolved}, outside the landing zone {root}; refused")
+        if not resolved.is_file():
+            continue
+        stat = path.stat()
+        found.append(LandingFile(path=path, label=label, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
+    return found
 
 
 def sha256_of(path: Path) -> str:
@@ -39,6 +63,14 @@ def sha256_of(path: Path) -> str:
     return digest.hexdigest()
 
 
+def is_blank(file: LandingFile) -> bool:
+    """An empty file, or one holding only whitespace (and maybe a byte order mark): no header, no rows."""
+    if file.size > 4096:
+        return False
+    content = file.path.read_bytes()
+    return not content.removeprefix(_BOM).strip()
+
+
 def quote_identifier(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
@@ -47,36 +79,66 @@ def quote_literal(value: str) -> str:
     return "'" + value.replace("'", "''") + "'"
 
 
-def _relation_sql(fmt: str) -> str:
+def relation_sql(fmt: str, parameter: str = "path", width: int = 0) -> str:
+    """A table function over `$<parameter>` (one file or a list). A CSV file of `width` header fields is read
+    as text columns c0, c1, ...; records that cannot be split into that many fields (bad bytes, too few or too
+    many, broken quoting) go to DuckDB's rejects tables instead of failing the file."""
     if fmt == "csv":
-        # Everything is read as text: typing and validation happen row by row, so one bad value
-        # quarantines its row instead of failing the file.
-        return "read_csv($path, header = true, all_varchar = true, delim = ',', quote = '\"', escape = '\"')"
-    return "read_parquet($path)"
-
-
-def read_columns(con: duckdb.DuckDBPyConnection, path: Path, label: str) -> list[str]:
-    """The column names of a landing file, as written in its header."""
-    try:
-        rows = con.execute(f"describe select * from {_relation_sql(file_format(path))}", {"path": str(path)})
-        return [row[0] for row in rows.fetchall()]
-    except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise LandingFileError(f"{label}: cannot be read as {file_format(path).upper()}: {first_line}") from None
-
-
-def load_text_rows(con: duckdb.DuckDBPyConnection, path: Path, label: str, table: str) -> None:
-    """Load a file into a temporary table `table` with a 1-based `__row` record number."""
-    fmt = file_format(path)
-    if fmt == "csv":
-        select = f"select row_number() over () as __row, * from {_relation_sql(fmt)}"
-    else:
-        select = (
-            "select file_row_number + 1 as __row, * exclude (file_row_number) "
-            "from read_parquet($path, file_row_number = true)"
+        columns = "{" + ", ".join(f"'c{i}': 'varchar'" for i in range(width)) + "}"
+        return (
+            f"read_csv(${parameter}, {CSV_OPTIONS}, columns = {columns}, store_rejects = true, "
+            "rejects_table = 'tierflow_rejects', rejects_scan = 'tierflow_reject_scans')"
         )
+    return f"read_parquet(${parameter}, file_row_number = true)"
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]
+
+
+def read_header(con: duckdb.DuckDBPyConnection, file: LandingFile) -> list[tuple[str, str, str]]:
+    """The columns of a landing file: (name as written, column in the relation DuckDB reads, DuckDB type)."""
+    if file.format == "parquet":
+        try:
+            rows = con.execute("describe select * from read_parquet($path)", {"path": str(file.path)}).fetchall()
+        except duckdb.Error as exc:
+            raise file_error(file, exc) from None
+        return [(row[0], row[0], row[1]) for row in rows]
+    with file.path.open("rb") as handle:
+        head = handle.read(1 << 20).removeprefix(_BOM)
     try:
-        con.execute(f"create or replace temp table {table} as {select}", {"path": str(path)})
+        # The header is the first record (it may hold quoted newlines); a cut multi-byte character at the
+        # end of the 1 MiB read does not matter, the header ends long before.
+        text = head.decode("utf-8", errors="replace")
+        written = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as exc:
+        raise LandingFileError(f"{file.label}: cannot read the CSV header: {exc}") from None
+    if "\ufffd" in "".join(written):
+        raise LandingFileError(f"{file.label}: the header is not valid UTF-8")
+    return [(name, f"c{i}", "VARCHAR") for i, name in enumerate(written)]
+
+
+def parquet_rows(con: duckdb.DuckDBPyConnection, file: LandingFile) -> int:
+    """Rows in a Parquet file, from its footer."""
+    try:
+        rows = con.execute("select sum(num_rows) from parquet_file_metadata($path)", {"path": str(file.path)})
+        return int(rows.fetchall()[0][0] or 0)
     except duckdb.Error as exc:
-        first_line = str(exc).strip().splitlines()[0]
-        raise LandingFileError(f"{label}: cannot be read as {fmt.upper()}: {first_line}") from None
+        raise file_error(file, exc) from None
+
+
+def delimiter_hint(header: list[str]) -> str:
+    """Why a CSV header may look like a single column: another field delimiter."""
+    if len(header) == 1:
+        for delimiter in _OTHER_DELIMITERS:
+            if delimiter in header[0]:
+                shown = "tab" if delimiter == "\t" else f"'{delimiter}'"
+                return f" (the header looks {shown}-separated; landing CSV files must be comma-separated)"
+    return ""
+
+
+def file_error(file: LandingFile, exc: Exception) -> LandingFileError:
+    message = _first_line(exc)
+    if "state machine reached an invalid state" in message:
+        message = "the CSV parser cannot follow it (mixed line endings, or quoting it cannot recover from)"
+    return LandingFileError(f"{file.label}: cannot be read as {file.format.upper()}: {message}")

@@ -1,8 +1,12 @@
 """The input contract of the landing zone, one `InputSpec` per input.
 
-Each spec says which text columns a file must and may have, how each is parsed into a typed landing column
-(SQL over the raw text, where `{name}` is the raw column or NULL when the file lacks an optional one), and
-the rules that send a row to quarantine, checked in order (the first that holds is the reason).
+Each spec says which columns a file must and may have, how each is typed into a landing column, and the
+rules that send a row to quarantine, checked in order (the first that holds is the reason).
+
+A column is typed by its `kind` (see `typing.py`): text as written in CSV (or a Parquet string column) is
+parsed, a Parquet column that already has a proper type is converted without going through text, and
+`wrap` post-processes the typed value (`{v}`), e.g. a default. Rules see the typed columns by name and the
+value as given (NULL when absent or blank) as `{name}`, e.g. "given but unparseable".
 Parameters bound at load time: $now (the moment of ingestion), $currency (policy currency),
 $currencies (convertible currency codes).
 """
@@ -10,13 +14,27 @@ $currencies (convertible currency codes).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Literal
+
+Kind = Literal["text", "timestamp", "money", "date", "boolean"]
+SQL_TYPES: dict[str, str] = {
+    "text": "varchar",
+    "timestamp": "timestamp",
+    "money": "decimal(18, 2)",
+    "date": "date",
+    "boolean": "boolean",
+}
 
 
 @dataclass(frozen=True)
 class TypedColumn:
     name: str
-    sql_type: str
-    expr: str
+    kind: Kind = "text"
+    wrap: str = "{v}"
+
+    @property
+    def sql_type(self) -> str:
+        return SQL_TYPES[self.kind]
 
 
 @dataclass(frozen=True)
@@ -36,31 +54,19 @@ class InputSpec:
     # How a repeated key is treated when it arrives in a later file: "reject" quarantines it (orders and
     # events are immutable facts), "update" accepts it as a newer version (profiles change over time).
     later_duplicates: str = "reject"
+    # Columns a later file may change on an already loaded key (a late refund or cancellation): such a row
+    # updates the landing row in place instead of being a conflict. Only with later_duplicates="reject".
+    updatable: tuple[str, ...] = ()
     is_optional_input: bool = False
 
     @property
     def known_columns(self) -> tuple[str, ...]:
         return self.required + self.optional
 
+    @property
+    def entity(self) -> str:
+        return self.name.removesuffix("s")
 
-def _text(col: str) -> str:
-    return f"nullif(trim({{{col}}}), '')"
-
-
-def _timestamp_utc(col: str) -> str:
-    # A timestamp without an offset is read in the session time zone, which ingest sets to the policy's.
-    return f"timezone('UTC', try_cast({_text(col)} as timestamptz))"
-
-
-def _money(col: str) -> str:
-    return f"try_cast({_text(col)} as decimal(18, 2))"
-
-
-_BOOLEAN = (
-    "case lower({_t}) when 'true' then true when 't' then true when 'yes' then true when 'y' then true "
-    "when '1' then true when 'false' then false when 'f' then false when 'no' then false when 'n' then false "
-    "when '0' then false end"
-)
 
 ORDERS = InputSpec(
     name="orders",
@@ -68,16 +74,16 @@ ORDERS = InputSpec(
     optional=("currency", "status", "refunded_amount", "category", "channel", "store_id"),
     key="order_id",
     columns=(
-        TypedColumn("order_id", "varchar", _text("order_id")),
-        TypedColumn("customer_id", "varchar", _text("customer_id")),
-        TypedColumn("order_ts", "timestamp", _timestamp_utc("order_ts")),
-        TypedColumn("amount", "decimal(18, 2)", _money("amount")),
-        TypedColumn("currency", "varchar", f"upper(coalesce({_text('currency')}, $currency))"),
-        TypedColumn("status", "varchar", f"lower(coalesce({_text('status')}, 'completed'))"),
-        TypedColumn("refunded_amount", "decimal(18, 2)", _money("refunded_amount")),
-        TypedColumn("category", "varchar", _text("category")),
-        TypedColumn("channel", "varchar", _text("channel")),
-        TypedColumn("store_id", "varchar", _text("store_id")),
+        TypedColumn("order_id"),
+        TypedColumn("customer_id"),
+        TypedColumn("order_ts", "timestamp"),
+        TypedColumn("amount", "money"),
+        TypedColumn("currency", wrap="upper(coalesce({v}, $currency))"),
+        TypedColumn("status", wrap="lower(coalesce({v}, 'completed'))"),
+        TypedColumn("refunded_amount", "money"),
+        TypedColumn("category"),
+        TypedColumn("channel"),
+        TypedColumn("store_id"),
     ),
     rules=(
         Rule("missing_customer_id", "customer_id is null"),
@@ -87,10 +93,11 @@ ORDERS = InputSpec(
         Rule("unparseable_amount", "amount is null"),
         Rule("negative_amount", "amount < 0"),
         Rule("bad_status", "status not in ('completed', 'cancelled', 'refunded')"),
-        Rule("bad_refund", f"{_text('refunded_amount')} is not null and refunded_amount is null"),
+        Rule("bad_refund", "{refunded_amount} is not null and refunded_amount is null"),
         Rule("bad_refund", "refunded_amount < 0 or refunded_amount > amount"),
         Rule("unknown_currency", "not list_contains($currencies, currency)"),
     ),
+    updatable=("status", "refunded_amount"),
 )
 
 PROFILES = InputSpec(
@@ -109,25 +116,25 @@ PROFILES = InputSpec(
     ),
     key="customer_id",
     columns=(
-        TypedColumn("customer_id", "varchar", _text("customer_id")),
-        TypedColumn("signup_date", "date", f"try_cast({_text('signup_date')} as date)"),
-        TypedColumn("birth_date", "date", f"try_cast({_text('birth_date')} as date)"),
-        TypedColumn("gender", "varchar", _text("gender")),
-        TypedColumn("region", "varchar", _text("region")),
-        TypedColumn("city", "varchar", _text("city")),
-        TypedColumn("occupation", "varchar", _text("occupation")),
-        TypedColumn("interests", "varchar", _text("interests")),
-        TypedColumn("email", "varchar", _text("email")),
-        TypedColumn("phone", "varchar", _text("phone")),
-        TypedColumn("marketing_opt_in", "boolean", _BOOLEAN.format(_t=_text("marketing_opt_in"))),
+        TypedColumn("customer_id"),
+        TypedColumn("signup_date", "date"),
+        TypedColumn("birth_date", "date"),
+        TypedColumn("gender"),
+        TypedColumn("region"),
+        TypedColumn("city"),
+        TypedColumn("occupation"),
+        TypedColumn("interests"),
+        TypedColumn("email"),
+        TypedColumn("phone"),
+        TypedColumn("marketing_opt_in", "boolean"),
     ),
     rules=(
         Rule("missing_customer_id", "customer_id is null"),
         Rule("unparseable_date", "signup_date is null"),
-        Rule("unparseable_date", f"{_text('birth_date')} is not null and birth_date is null"),
+        Rule("unparseable_date", "{birth_date} is not null and birth_date is null"),
         # One day of slack: signup dates are local dates and $now is in UTC.
         Rule("future_date", "signup_date > cast($now as date) + 1"),
-        Rule("unparseable_boolean", f"{_text('marketing_opt_in')} is not null and marketing_opt_in is null"),
+        Rule("unparseable_boolean", "{marketing_opt_in} is not null and marketing_opt_in is null"),
     ),
     later_duplicates="update",
 )
@@ -138,10 +145,10 @@ EVENTS = InputSpec(
     optional=(),
     key="event_id",
     columns=(
-        TypedColumn("event_id", "varchar", _text("event_id")),
-        TypedColumn("customer_id", "varchar", _text("customer_id")),
-        TypedColumn("event_ts", "timestamp", _timestamp_utc("event_ts")),
-        TypedColumn("event_type", "varchar", f"lower({_text('event_type')})"),
+        TypedColumn("event_id"),
+        TypedColumn("customer_id"),
+        TypedColumn("event_ts", "timestamp"),
+        TypedColumn("event_type", wrap="lower({v})"),
     ),
     rules=(
         Rule("missing_customer_id", "customer_id is null"),

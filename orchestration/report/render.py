@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import os
 from html import escape
 from pathlib import Path
 
+from orchestration.publishing import replace_atomically
 from orchestration.report.data import ReportData
 
 PALETTE = ("#c9812f", "#8f9aa6", "#d4af37", "#4a7bd0", "#7a4fb5", "#2f9e77", "#d05a4a", "#5b6b7a")
@@ -60,24 +60,28 @@ def tier_distribution(data: ReportData) -> str:
     return _svg(width, 20 + len(data.tiers) * (bar_h + gap), "".join(parts), "tier distribution")
 
 
-def migration_heatmap(data: ReportData) -> str:
-    codes = [code for code, _, _ in data.tiers]
-    rows: list[str | None] = [*codes]
-    if any(f is None for f, _, _ in data.migrations):
-        rows.insert(0, None)
-    counts = {(f, t): c for f, t, c in data.migrations}
+def heatmap(
+    rows: list[str | None],
+    columns: list[str],
+    counts: dict[tuple[str | None, str], int],
+    *,
+    column_title: str,
+    label: str,
+    none_label: str = "new",
+) -> str:
+    """Counts per (row, column) as shaded cells; a row of None is labelled `none_label`."""
     top = max([*counts.values(), 1])
     cell, left, head = 64, 90, 40
-    parts = [f'<text x="{left + len(codes) * cell / 2}" y="12" text-anchor="middle">to tier</text>']
-    for j, code in enumerate(codes):
+    parts = [f'<text x="{left + len(columns) * cell / 2}" y="12" text-anchor="middle">{escape(column_title)}</text>']
+    for j, code in enumerate(columns):
         parts.append(
             f'<text x="{left + j * cell + cell / 2}" y="{head - 8}" text-anchor="middle">{escape(code)}</text>'
         )
     for i, source in enumerate(rows):
         y = head + i * cell * 0.6
-        label = "new" if source is None else source
-        parts.append(f'<text x="{left - 8}" y="{y + cell * 0.35}" text-anchor="end">{escape(label)}</text>')
-        for j, code in enumerate(codes):
+        row_label = none_label if source is None else source
+        parts.append(f'<text x="{left - 8}" y="{y + cell * 0.35}" text-anchor="end">{escape(row_label)}</text>')
+        for j, code in enumerate(columns):
             value = counts.get((source, code), 0)
             alpha = 0.08 + 0.92 * value / top if value else 0.04
             parts.append(
@@ -87,7 +91,16 @@ def migration_heatmap(data: ReportData) -> str:
                 f'text-anchor="middle">{value:,}</text>'
             )
     height = head + len(rows) * cell * 0.6 + 10
-    return _svg(left + len(codes) * cell + 10, int(height), "".join(parts), "tier migration heat map")
+    return _svg(left + len(columns) * cell + 10, int(height), "".join(parts), label)
+
+
+def migration_heatmap(data: ReportData) -> str:
+    codes = [code for code, _, _ in data.tiers]
+    rows: list[str | None] = [*codes]
+    if any(f is None for f, _, _ in data.migrations):
+        rows.insert(0, None)
+    counts = {(f, t): c for f, t, c in data.migrations}
+    return heatmap(rows, codes, counts, column_title="to tier", label="tier migration heat map")
 
 
 def kpi_trends(data: ReportData) -> str:
@@ -208,8 +221,10 @@ def write_report(data: ReportData, reports_dir: Path) -> Path:
     """Write the report for this run and point `latest.html` at it (replaced in one rename)."""
     reports_dir.mkdir(parents=True, exist_ok=True)
     path = reports_dir / f"{data.as_of}_{data.run_id}.html"
-    path.write_text(render_report(data), encoding="utf-8")
-    staged = reports_dir / ".latest.html.staged"
-    staged.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    os.replace(staged, reports_dir / "latest.html")
+    html = render_report(data)
+    # Both files appear complete or not at all (a crash leaves only a hidden .staged file, cleaned next run).
+    for target in (path, reports_dir / "latest.html"):
+        staged = reports_dir / f".{target.name}.staged"
+        staged.write_text(html, encoding="utf-8")
+        replace_atomically(staged, target)
     return path

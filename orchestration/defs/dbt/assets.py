@@ -1,28 +1,41 @@
 """The dbt models as Dagster assets, built with `dbt build` so dbt tests run (and gate) with them."""
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
+from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.dbt.translator import TierflowDbtTranslator
 from orchestration.defs.resources import TierflowResource
+from orchestration.engines import engine_for
+from orchestration.engines.base import duckdb_environment
+from orchestration.faults import fault_point
 
 
 @contextmanager
-def warehouse_environment(tierflow: TierflowResource) -> Iterator[None]:
-    """dbt runs in a subprocess and finds the warehouse through TIERFLOW_WAREHOUSE (see profiles.yml)."""
-    previous = os.environ.get("TIERFLOW_WAREHOUSE")
-    os.environ["TIERFLOW_WAREHOUSE"] = str(tierflow.layout.warehouse)
+def process_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """dbt runs in a subprocess and reads the warehouse path and engine settings from its environment
+    (profiles.yml). DbtCliResource has no per-call environment; the job runs one step at a time, in-process."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
     try:
         yield
     finally:
-        if previous is None:
-            os.environ.pop("TIERFLOW_WAREHOUSE", None)
-        else:
-            os.environ["TIERFLOW_WAREHOUSE"] = previous
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextmanager
+def warehouse_environment(warehouse: Path, spill_root: Path | None = None) -> Iterator[None]:
+    """dbt-duckdb on `warehouse` (a copy of the warehouse, for what-if runs, spills beside it)."""
+    with process_environment(duckdb_environment(warehouse, spill_root or warehouse.parent)):
+        yield
 
 
 def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
@@ -35,7 +48,13 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     def tierflow_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tierflow: TierflowResource):
         # Unit tests check the SQL logic, not the data: the test suite runs them, nightly runs skip them.
         args = ["build", "--exclude-resource-type", "unit_test"]
-        with warehouse_environment(tierflow):
-            yield from dbt.cli(args, context=context, target_path=tierflow.layout.dbt_target).stream()
+        engine = engine_for(tierflow.target, tierflow.layout)
+        with engine.around_dbt(project.manifest_path) as environment, process_environment(environment):
+            for count, event in enumerate(
+                dbt.cli(args, context=context, target_path=tierflow.layout.dbt_target).stream()
+            ):
+                yield event
+                if count == 10:
+                    fault_point("dbt.midway")  # some models built, others not
 
     return tierflow_dbt_models

@@ -1,0 +1,130 @@
+"""One benchmark case (a size and a format): the references and the three tierflow runs, each in a fresh
+process, with the stage breakdown of every run and a cross-check of the published spend against the
+references."""
+
+import json
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bench.landing import END, Zone
+from bench.measure import Measurement, measure, python_cmd
+from bench.stages import breakdown
+
+# The rows of a case's table, in order: (key, label).
+RUNS = (
+    ("full", "full first run"),
+    ("incremental", "daily incremental run (+1 day of orders)"),
+    ("rerun", "re-run, nothing new"),
+)
+REFERENCES = (("duckdb", "single DuckDB query (floor)"), ("pandas", "naive pandas"))
+
+
+@dataclass
+class CaseResult:
+    customers: int
+    fmt: str
+    zone: dict  # the landing marker: generate measurement, size
+    measurements: dict[str, dict] = field(default_factory=dict)  # key -> seconds, peak_rss_bytes, exit_code
+    references: dict[str, dict] = field(default_factory=dict)  # key -> rows, spend_365d, tier_counts
+    runs: dict[str, dict] = field(default_factory=dict)  # key -> summary essentials and the breakdown
+    published_spend_365d: float | None = None
+
+    def as_dict(self) -> dict:
+        return self.__dict__.copy()
+
+
+def _record(m: Measurement) -> dict:
+    return {"seconds": round(m.seconds, 3), "peak_rss_bytes": m.peak_rss_bytes, "exit_code": m.exit_code}
+
+
+def _published_spend(home: Path) -> float | None:
+    import duckdb
+
+    path = home / "published" / "parquet" / "latest" / "customer_tiers.parquet"
+    if not path.exists():
+        return None
+    with duckdb.connect() as con:
+        row = con.execute("select sum(spend_365d)::double from read_parquet(?)", [str(path)]).fetchone()
+    return round(row[0] or 0.0, 2)
+
+
+def _tierflow_run(landing: Path, home: Path, as_of: str) -> tuple[Measurement, float, float]:
+    launched = time.time()
+    m = measure(
+        python_cmd(
+            "-m", "orchestration.cli", "run", "--landing", str(landing), "--home", str(home), "--as-of", as_of, "--json"
+        )
+    )
+    return m, launched, time.time()
+
+
+def _run_summary(m: Measurement, home: Path, launched: float, finished: float) -> dict:
+    try:
+        summary = json.loads(m.stdout)
+    except json.JSONDecodeError:
+        return {"status": "error", "message": m.stderr_tail}
+    out = {
+        "status": summary["status"],
+        "run_id": summary["run_id"],
+        "message": summary.get("message"),
+        "checks": len(summary["checks"]),
+        "failed_checks": sum(not c["passed"] for c in summary["checks"]),
+        "inputs": {
+            name: {k: v[k] for k in ("files_loaded", "files_skipped", "rows_read", "rows_quarantined")}
+            for name, v in summary["inputs"].items()
+        },
+        "customers": summary["customers"],
+    }
+    if summary["run_id"]:
+        out["breakdown"] = breakdown(home, summary["run_id"], launched, finished).as_dict()
+    return out
+
+
+def measure_references(zone: Zone, result: CaseResult, case_dir: Path, say) -> None:
+    """Both references on the zone as of its end date, each in a fresh process, into `result`."""
+    case_dir.mkdir(parents=True, exist_ok=True)
+    for key, label in REFERENCES:
+        say(f"{zone.key}: {label} …")
+        m = measure(
+            python_cmd(
+                "-m",
+                "bench.references",
+                key,
+                "--landing",
+                str(zone.landing),
+                "--as-of",
+                END.isoformat(),
+                "--out",
+                str(case_dir / f"{key}.parquet"),
+            )
+        )
+        result.measurements[key] = _record(m)
+        result.references[key] = json.loads(m.stdout) if m.exit_code == 0 else {"error": m.stderr_tail}
+        say(f"  {m.seconds:.1f} s, {m.peak_rss_gb:.2f} GB")
+
+
+def run_case(zone: Zone, work: Path, say) -> CaseResult:
+    result = CaseResult(customers=zone.customers, fmt=zone.fmt, zone=zone.ensure(say))
+    result.measurements["generate"] = result.zone["generate"]
+    case_dir = work / "runs" / zone.key
+    shutil.rmtree(case_dir, ignore_errors=True)
+    case_dir.mkdir(parents=True)
+
+    measure_references(zone, result, case_dir, say)
+
+    home, landing = case_dir / "home", case_dir / "landing"
+    zone.link_into(landing, with_next_day=False)
+    for key, label in RUNS:
+        if key == "incremental":
+            zone.link_into(landing, with_next_day=True)
+        as_of = END.isoformat() if key == "full" else zone.next_as_of.isoformat()
+        say(f"{zone.key}: {label} …")
+        m, launched, finished = _tierflow_run(landing, home, as_of)
+        result.measurements[key] = _record(m)
+        result.runs[key] = _run_summary(m, home, launched, finished)
+        say(f"  {result.runs[key]['status']} in {m.seconds:.1f} s, {m.peak_rss_gb:.2f} GB")
+        if key == "full":
+            result.published_spend_365d = _published_spend(home)
+    return result

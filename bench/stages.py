@@ -1,0 +1,123 @@
+"""Where a run's time goes: its Dagster event log (step start/end) and dbt's run_results.json (per model).
+
+Start-up is the time from launching `tierflow run` to the run's start event (imports, definitions, the
+instance); "between steps" is the run's span minus its steps (the in-process executor runs one step at a
+time); the dbt step is split into dbt's own elapsed time and what surrounds it (subprocess, manifest load,
+event streaming).
+"""
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from orchestration.paths import Home
+
+_RUN_START = {"RUN_START", "PIPELINE_START"}
+_RUN_END = {"RUN_SUCCESS", "PIPELINE_SUCCESS", "RUN_FAILURE", "PIPELINE_FAILURE"}
+_STEP_END = {"STEP_SUCCESS", "STEP_FAILURE"}
+DBT_STEP = "tierflow_dbt_models"
+
+
+@dataclass
+class Breakdown:
+    stages: list[tuple[str, float]] = field(default_factory=list)  # in run order, seconds
+    models: list[tuple[str, float]] = field(default_factory=list)  # dbt models/seeds/snapshots, slowest first
+    dbt_tests: tuple[int, float] = (0, 0.0)  # count, summed seconds
+    dbt_elapsed: float = 0.0
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "Breakdown":
+        return cls(
+            stages=[tuple(s) for s in data["stages"]],
+            models=[tuple(m) for m in data["models"]],
+            dbt_tests=tuple(data["dbt_tests"]),
+            dbt_elapsed=data["dbt_elapsed"],
+        )
+
+
+def stage_of(step_key: str) -> str:
+    """The stage a Dagster step belongs to, in the words of issue 7."""
+    if step_key.endswith("_rows_reconcile"):
+        return "gates: ingest reconciliation checks"
+    if step_key.startswith("landing__"):
+        return f"ingest {step_key.removeprefix('landing__')}"
+    if step_key.endswith("_expectation_suite"):
+        return "gates: Great Expectations suites"
+    return {
+        DBT_STEP: "dbt build (models + dbt tests)",
+        "run_parameters": "run parameters",
+        "published_tables": "publish (DuckDB file, Parquet)",
+        "crm_segment_export": "exports: CRM full + delta",
+        "tier_report": "HTML report",
+        "crm_webhook_sync": "CRM webhook sync",
+    }.get(step_key, step_key)
+
+
+def step_times(dagster_home: Path, run_id: str) -> tuple[float, float, list[tuple[str, float]]]:
+    """(run start, run end, [(step key, seconds)]) from the run's event log; times are epoch seconds."""
+    import dagster as dg
+    from dagster._core.instance.ref import InstanceRef
+
+    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+        logs = instance.all_logs(run_id)
+    run_start = run_end = None
+    started: dict[str, float] = {}
+    steps: list[tuple[str, float]] = []
+    for entry in logs:
+        event = entry.dagster_event
+        if event is None:
+            continue
+        kind = event.event_type_value
+        if kind in _RUN_START:
+            run_start = entry.timestamp
+        elif kind in _RUN_END:
+            run_end = entry.timestamp
+        elif kind == "STEP_START":
+            started[entry.step_key] = entry.timestamp
+        elif kind in _STEP_END and entry.step_key in started:
+            steps.append((entry.step_key, entry.timestamp - started.pop(entry.step_key)))
+    if run_start is None or run_end is None:
+        raise ValueError(f"run {run_id} has no start or end event in {dagster_home}")
+    return run_start, run_end, steps
+
+
+def dbt_results(target_dir: Path) -> tuple[list[tuple[str, float]], tuple[int, float], float]:
+    """Per-model seconds (slowest first), (tests, their summed seconds) and dbt's elapsed time."""
+    path = target_dir / "run_results.json"
+    if not path.exists():
+        return [], (0, 0.0), 0.0
+    data = json.loads(path.read_text(encoding="utf-8"))
+    models: list[tuple[str, float]] = []
+    tests, test_seconds = 0, 0.0
+    for result in data["results"]:
+        kind, _, name = result["unique_id"].split(".", 2)
+        if kind == "test":
+            tests += 1
+            test_seconds += result["execution_time"]
+        else:
+            models.append((f"{kind} {name.split('.')[-1]}", result["execution_time"]))
+    models.sort(key=lambda m: -m[1])
+    return models, (tests, test_seconds), float(data.get("elapsed_time", 0.0))
+
+
+def breakdown(home: Path, run_id: str, launched_at: float, finished_at: float) -> Breakdown:
+    """The stages of one `tierflow run` launched and finished at these epoch times."""
+    layout = Home(home)
+    run_start, run_end, steps = step_times(layout.dagster_home, run_id)
+    models, tests, elapsed = dbt_results(layout.dbt_target)
+    out = Breakdown(models=models, dbt_tests=tests, dbt_elapsed=elapsed)
+    out.stages.append(("start-up (imports, definitions, Dagster instance)", run_start - launched_at))
+    totals: dict[str, float] = {}
+    for key, seconds in steps:
+        stage = stage_of(key)
+        if key == DBT_STEP and elapsed:
+            totals["dbt build: dbt's own elapsed time"] = totals.get("dbt build: dbt's own elapsed time", 0) + elapsed
+            stage, seconds = "dbt build: around dbt (subprocess, parse, events)", seconds - elapsed
+        totals[stage] = totals.get(stage, 0.0) + seconds
+    out.stages.extend(totals.items())
+    out.stages.append(("Dagster between steps", (run_end - run_start) - sum(s for _, s in steps)))
+    out.stages.append(("shut-down (summary, exit)", finished_at - run_end))
+    return out

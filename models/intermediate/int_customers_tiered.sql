@@ -1,0 +1,147 @@
+-- The computed tier state of every customer on the as-of date (the last day of the engine's spine), with
+-- what keeps or lifts it and the points figures.
+with
+
+stepped as (
+
+    select * from {{ ref('int_customer_tiers_stepped') }}
+
+),
+
+published as (
+
+    select * from {{ ref('int_customer_tiers_published') }}
+
+),
+
+spine as (
+
+    select * from {{ ref('int_customer_days_evaluated') }}
+
+),
+
+facts as (
+
+    select * from {{ ref('int_customer_days_accumulated') }}
+
+),
+
+run_parameters as (
+
+    select * from {{ ref('stg_tierflow__run_parameters') }}
+
+),
+
+engine as (
+
+    select * from {{ ref('stg_tierflow__policy_engine') }}
+
+),
+
+tiers as (
+
+    select * from {{ ref('stg_tierflow__policy_tiers') }}
+
+),
+
+last_days as (
+
+    select customer_id, max(day_index) as day_index
+    from spine
+    group by customer_id
+
+),
+
+current_state as (
+
+    select
+        stepped.customer_id,
+        stepped.tier_rank,
+        published.published_rank,
+        published.override_mode,
+        stepped.tier_since,
+        stepped.next_evaluation_date,
+        spine.entry_rank,
+        spine.period_spend,
+        run_parameters.as_of_date,
+        -- The spend that will still be in the qualification window at the next evaluation counts from here.
+        case
+            when engine.qualification_period = 'rolling'
+                then {{ days_before('stepped.next_evaluation_date', 'run_parameters.qualification_window_days') }}
+            else spine.period_start_date
+        end as keep_window_start_date,
+        {{ days_before('run_parameters.as_of_date', 'coalesce(engine.points_expire_days, 36600)') }}
+            as points_valid_start_date,
+        {{ days_before('run_parameters.as_of_date', 365) }} as year_start_date,
+        {{ days_before('run_parameters.as_of_date', 'coalesce(engine.points_expire_days, 36600) - 30') }}
+            as points_expiring_end_date
+
+    from stepped
+    inner join last_days
+        on stepped.customer_id = last_days.customer_id
+        and stepped.day_index = last_days.day_index
+    inner join spine
+        on stepped.customer_id = spine.customer_id
+        and stepped.day_index = spine.day_index
+    inner join published
+        on stepped.customer_id = published.customer_id
+        and stepped.day_index = published.day_index
+    cross join run_parameters
+    cross join engine
+
+),
+
+measured as (
+
+    select
+        current_state.*,
+        {{ cumulative_between('at_keep_start', 'at_day', 'spend') }} as keep_window_spend,
+        {{ cumulative_between('at_points_start', 'at_day', 'points') }} as points_balance,
+        {{ cumulative_between('at_year_start', 'at_day', 'points') }} as points_earned_365d,
+        -- Points earned in (D - expire_days, D - expire_days + 30] expire within the next 30 days.
+        case
+            when engine.points_expire_days is null then 0
+            else {{ cumulative_between('at_points_start', 'at_expiring_end', 'points') }}
+        end as points_expiring_30d
+
+    from current_state
+    cross join engine
+    {{ cumulative_at('facts', 'at_day', 'current_state.customer_id', 'current_state.as_of_date') }}
+    {{ cumulative_at('facts', 'at_keep_start', 'current_state.customer_id', 'current_state.keep_window_start_date') }}
+    {{ cumulative_at('facts', 'at_points_start', 'current_state.customer_id', 'current_state.points_valid_start_date') }}
+    {{ cumulative_at('facts', 'at_year_start', 'current_state.customer_id', 'current_state.year_start_date') }}
+    {{ cumulative_at('facts', 'at_expiring_end', 'current_state.customer_id', 'current_state.points_expiring_end_date') }}
+
+),
+
+final as (
+
+    select
+        measured.customer_id,
+        computed.tier_code as computed_tier,
+        measured.tier_rank as computed_tier_rank,
+        measured.published_rank as published_tier_rank,
+        measured.override_mode,
+        qualified.tier_code as qualified_tier,
+        measured.entry_rank as qualified_tier_rank,
+        measured.tier_since,
+        measured.next_evaluation_date,
+        cast(measured.period_spend as numeric(18, 2)) as qualifying_spend,
+        -- The lowest tier needs no keeping.
+        case
+            when measured.tier_rank > 1 and computed.keep_min_spend is not null
+                then cast(greatest(computed.keep_min_spend - measured.keep_window_spend, 0) as numeric(18, 2))
+        end as keep_spend_gap,
+        cast(measured.points_balance as bigint) as points_balance,
+        cast(measured.points_earned_365d as bigint) as points_earned_365d,
+        cast(measured.points_expiring_30d as bigint) as points_expiring_30d
+
+    from measured
+    inner join tiers as computed
+        on measured.tier_rank = computed.tier_rank
+    inner join tiers as qualified
+        on measured.entry_rank = qualified.tier_rank
+
+)
+
+select * from final

@@ -1,0 +1,115 @@
+"""The run-level quality gates as blocking asset checks on `marts/customer_tiers` (publishing waits for them):
+input (quarantine shares and the landing suites), reconciliation, freshness and circuit breakers.
+
+Thresholds come from `gates:` in the policy; `tierflow run --allow NAME --reason TEXT` sets the run tag
+`tierflow/allow` that lets a breaker through for that run only. Every check writes its part of the gate
+report under `<home>/runs/<run_id>/` and links it in its metadata.
+"""
+
+import json
+from datetime import date
+from typing import Any
+
+import dagster as dg
+import duckdb
+
+from orchestration.defs.resources import TierflowResource
+from orchestration.expectations import SuiteError, load_suite, suite_path
+from orchestration.gates.measures import circuit_breakers, freshness, quarantine_share, reconciliation
+from orchestration.gates.report import data_docs_dir, suite_entry, write_part
+from orchestration.gates.results import GateResult
+from orchestration.gates.suites import run_suite
+from orchestration.ingest import INPUTS
+from orchestration.run_parameters import convertible_currencies
+from orchestration.warehouse import connect, table_exists
+
+ALLOW_TAG = "tierflow/allow"
+TIERS = dg.AssetKey(["marts", "customer_tiers"])
+GATE_CHECKS = {
+    "input_gates": "No landing file not yet published has more than gates.max_quarantine_share of its rows "
+    "quarantined, and the landing tables pass their suites (expectations/landing__<input>.json).",
+    "reconciliation": "Orders accepted by ingest = orders in staging; the sum of spend_365d equals the same sum "
+    "computed from the landing orders, to the cent.",
+    "freshness": "The newest order is at most gates.max_staleness_days before the as-of date.",
+    "circuit_breakers": "Against the last published run: tier change share, customer drop share, tier PSI and "
+    "downgrade share within the gates: thresholds (PSI above warn_psi only warns).",
+}
+
+
+def allowed_breakers(tags: dict[str, str]) -> dict[str, str]:
+    """{breaker: reason} the operator allowed for this run."""
+    return json.loads(tags.get(ALLOW_TAG) or "{}")
+
+
+def run_identity(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
+    run_id, as_of, version = con.execute(
+        "select run_id, as_of_date, policy_version from tierflow.run_parameters"
+    ).fetchone()
+    return {"run_id": run_id, "as_of": as_of, "policy_version": version}
+
+
+def landing_suites(con: duckdb.DuckDBPyConnection, tierflow: TierflowResource, as_of: date, docs) -> list[dict]:
+    parameters = {"currencies": convertible_currencies(), "as_of_date": as_of.isoformat()}
+    entries = []
+    for name in INPUTS:
+        table = f"landing__{name}"
+        path = suite_path(tierflow.expectations_dir, table)
+        if not path.exists() or not table_exists(con, "landing", name):
+            continue  # an optional input that never arrived
+        outcome = run_suite(con, f"landing.{name}", load_suite(path), parameters, name=table, docs_dir=docs)
+        entries.append(suite_entry(f"landing.{name}", outcome))
+    return entries
+
+
+def _result(name: str, gates: list[GateResult], suites: list[dict], report) -> dg.AssetCheckResult:
+    # One line per failure for the run summary; figures, samples and failing rows are in the report.
+    failed = [f"{g.name}: figure {g.figure}, threshold {g.threshold}: {g.message}" for g in gates if g.blocks]
+    failed += [
+        f"suite {s['suite']}: "
+        + (s.get("error") or ", ".join(f"{f['expectation']} on {f['column']}" for f in s["failed"]))
+        for s in suites
+        if not s["success"]
+    ]
+    return dg.AssetCheckResult(
+        check_name=name,
+        asset_key=TIERS,
+        passed=not failed,
+        metadata={
+            "gate_report": dg.MetadataValue.path(str(report)),
+            "data_docs": dg.MetadataValue.path(str(report.parent / "data_docs" / "index.html")),
+            "gates": dg.MetadataValue.json([g.as_dict() for g in gates]),
+            "failed": dg.MetadataValue.json(failed),
+        },
+    )
+
+
+@dg.multi_asset_check(
+    specs=[dg.AssetCheckSpec(name, asset=TIERS, blocking=True, description=text) for name, text in GATE_CHECKS.items()],
+    can_subset=False,
+)
+def run_gates(context: dg.AssetCheckExecutionContext, tierflow: TierflowResource):
+    policy = tierflow.load_policy()
+    gates = policy.gates
+    allowed = allowed_breakers(context.run.tags)
+    with connect(tierflow.layout.warehouse, read_only=True) as con:
+        run = {**run_identity(con), "overrides": allowed}
+        as_of = run["as_of"]
+        run_dir = tierflow.layout.run_dir(context.run.run_id)
+        try:
+            suites = landing_suites(con, tierflow, as_of, data_docs_dir(run_dir))
+        except SuiteError as exc:
+            suites = [{"suite": "landing", "table": "landing", "success": False, "error": str(exc), "failed": []}]
+        parts = {
+            "input_gates": ([quarantine_share(con, gates)], suites),
+            "reconciliation": (reconciliation(con, as_of, policy.timezone), []),
+            "freshness": ([freshness(con, gates, as_of, policy.timezone)], []),
+            "circuit_breakers": (circuit_breakers(con, gates, allowed), []),
+        }
+    for name, (results, suite_entries) in parts.items():
+        report = write_part(run_dir, name, run=run, gates=results, suites=suite_entries)
+        for result in results:
+            if result.blocks:
+                context.log.error(f"gate {result.name} failed: {result.message} (threshold {result.threshold})")
+            elif result.status != "passed":
+                context.log.warning(f"gate {result.name} {result.status}: {result.message}")
+        yield _result(name, results, suite_entries, report)

@@ -1,0 +1,22 @@
+"""Named fault points for crash tests: `fault_point("publish.duckdb_replaced")` kills the run with SIGKILL
+when TIERFLOW_FAULT_POINT names that point (a comma list may name several), exactly as a power cut or a
+container kill would at that moment. No clean-up handler runs. When the process leads its own process group
+(a test starts `tierflow run` in a new session) the whole group dies, dbt's subprocess included, as it does
+when systemd or Kubernetes kill a run; otherwise only this process. Outside tests the variable is unset and
+a fault point costs one environment lookup.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+
+ENV = "TIERFLOW_FAULT_POINT"
+
+
+def fault_point(name: str) -> None:
+    wanted = os.environ.get(ENV)
+    if wanted and name in {w.strip() for w in wanted.split(",")}:
+        if os.getpgrp() == os.getpid():
+            os.killpg(os.getpgrp(), signal.SIGKILL)
+        os.kill(os.getpid(), signal.SIGKILL)

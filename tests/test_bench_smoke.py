@@ -1,0 +1,93 @@
+"""The benchmark harness at a smoke size, so it cannot rot: one real `python -m bench` (generate, both
+references, three real tierflow runs) and checks on the table it writes. No timed assertions: only that
+every row is there, every figure is sensible and the figures agree with each other."""
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import parse_size
+from bench.harness import REFERENCES, RUNS
+from bench.report import size_label
+
+REPO = Path(__file__).resolve().parent.parent
+CUSTOMERS = 500
+# How the breakdown rows of BENCHMARKS.md begin.
+STAGES = ("start-up", "ingest orders", "dbt build: dbt's own", "gates: Great Expectations", "publish", "exports")
+
+
+@pytest.fixture(scope="module")
+def bench_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[subprocess.CompletedProcess, Path, dict]:
+    work = tmp_path_factory.mktemp("bench")
+    out = work / "BENCHMARKS.md"
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    cmd = [sys.executable, "-m", "bench", "--sizes", str(CUSTOMERS), "--formats", "parquet", "--work", str(work)]
+    proc = subprocess.run([*cmd, "--out", str(out)], cwd=REPO, env=env, capture_output=True, text=True)
+    (case_file,) = (work / "cases").glob("parquet_500c_*.json")
+    return proc, out, json.loads(case_file.read_text())
+
+
+@pytest.mark.slow
+def test_harness_succeeds_and_writes_every_row(bench_run) -> None:
+    proc, out, _ = bench_run
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    text = out.read_text()
+    assert "python -m bench --sizes 500 --formats parquet" in text
+    assert f"## {size_label(CUSTOMERS)} customers, parquet" in text
+    labels = ["`tierflow generate`"] + [label for _, label in REFERENCES] + [f"tierflow: {lab}" for _, lab in RUNS]
+    for label in labels:
+        (row,) = [line for line in text.splitlines() if line.startswith(f"| {label} |")]
+        cells = [c.strip() for c in row.strip("|").split("|")]
+        assert float(cells[1]) > 0 and float(cells[2]) > 0, row  # seconds and GB
+        assert cells[3].endswith("×") and cells[4].endswith("×"), row  # ratios to both references
+    for target in (
+        "≤ 5× the single-query floor",
+        "3× faster than pandas",
+        "incremental run ≤ the floor",
+        "nothing new < 10 s",
+        "peak memory ≤ 3 GB",
+        "generate` 1 M",
+        "10 M customers",
+    ):
+        assert any(target in line and line.startswith("|") for line in text.splitlines()), target
+    for stage in STAGES:
+        assert f"| {stage}" in text, stage
+    assert "| memory_limit |" in text and "| preserve_insertion_order |" in text
+
+
+@pytest.mark.slow
+def test_references_agree_with_each_other_and_with_tierflow(bench_run) -> None:
+    _, _, case = bench_run
+    pandas, duckdb = case["references"]["pandas"], case["references"]["duckdb"]
+    assert pandas["rows"] == duckdb["rows"] > CUSTOMERS / 2
+    assert pandas["tier_counts"] == duckdb["tier_counts"]
+    assert pandas["spend_365d"] == pytest.approx(duckdb["spend_365d"], abs=0.01 * pandas["rows"])
+    assert case["published_spend_365d"] == pytest.approx(duckdb["spend_365d"], abs=0.01 * pandas["rows"])
+
+
+@pytest.mark.slow
+def test_runs_are_full_then_incremental_then_idle(bench_run) -> None:
+    _, _, case = bench_run
+    runs, measured = case["runs"], case["measurements"]
+    assert [runs[k]["status"] for k, _ in RUNS] == ["published"] * 3
+    assert runs["full"]["inputs"]["orders"]["files_loaded"] == 24  # one per month of two years
+    assert runs["incremental"]["inputs"]["orders"]["files_loaded"] == 1  # only the new day
+    assert runs["rerun"]["inputs"]["orders"]["files_loaded"] == 0
+    for key, _ in RUNS:
+        stages = runs[key]["breakdown"]["stages"]
+        # The stages partition the run: start-up, steps, between steps and shut-down add up to the wall time.
+        assert sum(s for _, s in stages) == pytest.approx(measured[key]["seconds"], rel=0.02)
+        assert all(s >= 0 for _, s in stages)
+        assert measured[key]["peak_rss_bytes"] > 50e6  # dbt and Dagster alone are more than this
+    assert runs["full"]["breakdown"]["models"], "dbt per-model timings"
+
+
+def test_sizes_parse() -> None:
+    assert [parse_size(s) for s in ("500", "100k", "1m", "10M")] == [500, 100_000, 1_000_000, 10_000_000]
+    with pytest.raises(argparse.ArgumentTypeError, match="size must be like"):
+        parse_size("1.5m")

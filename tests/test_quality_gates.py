@@ -1,0 +1,200 @@
+"""Quality gates under the shipped thresholds, on one home through a sequence of runs that each change one
+thing: the circuit breakers fire against the last *published* run, `--allow … --reason …` lets exactly one
+run through and is recorded in the publish log, a PSI between warn_psi and max_psi only warns; and on a
+second home, a stale and partly broken landing zone is blocked by freshness and the quarantine share.
+Every run writes its gate report (JSON and Great Expectations Data Docs) under runs/<run_id>/."""
+
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from orchestration.cli import main
+from orchestration.gate_policy import BREAKERS
+from orchestration.gates.measures import reconciliation
+from orchestration.generate import generate_landing
+from orchestration.policy import DEFAULT_POLICY_PATH
+from tests.conftest import Runner, order, policy_with_gates, write_csv
+
+AS_OF = date(2025, 6, 30)
+BACK = AS_OF - timedelta(days=150)  # a back-dated run: the boost orders and recent sign-ups are invisible
+pytestmark = pytest.mark.slow
+
+
+def _customers(landing: Path) -> list[str]:
+    with next((landing / "profiles").glob("*.csv")).open(newline="", encoding="utf-8") as handle:
+        return sorted(row["customer_id"] for row in csv.DictReader(handle))
+
+
+def _gates(summary: dict) -> dict[str, dict]:
+    report = json.loads(Path(summary["gates"]["report"]).read_text(encoding="utf-8"))
+    return {g["name"]: g for g in report["gates"]}
+
+
+@pytest.fixture(scope="module")
+def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, dict]]:
+    """Six runs on one home under the shipped gates (the last with warn_psi 0)."""
+    root = tmp_path_factory.mktemp("gates")
+    landing = root / "landing"
+    generate_landing(landing, customers=300, days=730, seed=5, end=AS_OF, dirty_rate=0.0)
+    runner = Runner(root / "home", DEFAULT_POLICY_PATH)
+    runs = {"first": runner(landing, AS_OF)}
+    # A campaign upgrades 40% of the members on the as-of date: tier change share and PSI fire.
+    boosted = _customers(landing)[:120]
+    write_csv(landing / "orders" / "boost.csv", [order(f"B{c}", c, f"{AS_OF} 12:00:00", "20000.00") for c in boosted])
+    runs["boosted"] = runner(landing, AS_OF)
+    runs["boost_allowed"] = runner(
+        landing, AS_OF, "--allow", "tier_change_share", "--allow", "tier_psi", "--reason", "618 campaign, checked"
+    )
+    # Judged against the boosted publication: customers drop and the boosted members fall back.
+    runs["back_dated"] = runner(landing, BACK)
+    runs["back_dated_allowed"] = runner(
+        landing, BACK, *(a for name in BREAKERS for a in ("--allow", name)), "--reason", "backfill of May"
+    )
+    warn_everything = policy_with_gates(root / "warn.yml", warn_psi=0.0)
+    runs["next_day"] = runner(landing, BACK + timedelta(days=1), "--policy", str(warn_everything))
+    runs["_runner"] = runner  # type: ignore[assignment]
+    return runs
+
+
+def test_first_run_publishes_and_writes_a_passing_report(history) -> None:
+    code, summary = history["first"]
+    assert code == 0, summary.get("message")
+    gates = _gates(summary)
+    assert summary["gates"]["status"] == "passed" and summary["gates"]["blocked_by"] == []
+    for name in BREAKERS:
+        assert gates[name]["status"] == "passed" and "first run" in gates[name]["message"]
+    assert gates["order_staleness_days"]["figure"] == 0
+    assert gates["quarantine_share"]["figure"] == 0
+    assert {g["name"]: g["status"] for g in gates.values() if g["group"] == "reconciliation"} == {
+        "orders_accepted_equal_staged": "passed",
+        "spend_365d_equals_raw": "passed",
+    }
+    # The report sits in the run's directory next to summary.json, and the Data Docs cover every suite.
+    report = Path(summary["gates"]["report"])
+    assert report.parent.name == summary["run_id"] and (report.parent / "summary.json").exists()
+    docs = Path(summary["gates"]["data_docs"]).read_text(encoding="utf-8")
+    for suite in ("landing__orders", "landing__profiles", "customer_tiers", "crm_segments"):
+        assert suite in docs
+    suites = {s["suite"]: s for s in json.loads(report.read_text())["suites"]}
+    assert suites["landing__orders"]["success"] and suites["landing__orders"]["rows"] > 1000
+
+
+def test_tier_change_breaker_blocks_with_figures_and_sample_rows(history) -> None:
+    code, summary = history["boosted"]
+    runner: Runner = history["_runner"]
+    assert code == 3 and summary["status"] == "blocked"
+    assert set(summary["gates"]["blocked_by"]) == {"tier_change_share", "tier_psi"}
+    gates = _gates(summary)
+    change = gates["tier_change_share"]
+    assert change["figure"] > change["threshold"] == 0.2
+    assert change["sample"] and {"customer_id", "previous_tier", "tier"} <= set(change["sample"][0])
+    assert all(row["tier"] == "diamond" for row in change["sample"])
+    assert gates["tier_psi"]["figure"] > 0.25
+    assert gates["downgrade_share"]["status"] == gates["customer_drop_share"]["status"] == "passed"
+    # The failed Dagster check links the report; nothing was published.
+    failed = [c for c in summary["checks"] if not c["passed"]]
+    assert [(c["asset"], c["check"]) for c in failed] == [("marts/customer_tiers", "circuit_breakers")]
+    assert failed[0]["details"]["gate_report"] == summary["gates"]["report"]
+    assert Path(summary["gates"]["data_docs"]).exists()
+    assert len(runner.published("select * from publish_log")) >= 1
+
+
+def test_allow_lets_one_run_through_and_is_logged(history) -> None:
+    code, summary = history["boost_allowed"]
+    runner: Runner = history["_runner"]
+    assert code == 0, summary.get("message")
+    assert sorted(summary["gates"]["overridden"]) == ["tier_change_share", "tier_psi"]
+    expected = {"tier_change_share": "618 campaign, checked", "tier_psi": "618 campaign, checked"}
+    assert summary["gates"]["overrides"] == expected
+    assert _gates(summary)["tier_change_share"]["status"] == "overridden"
+    bi = runner.published("select run_id, overrides from publish_log order by published_at")
+    state = runner.warehouse("select run_id, overrides from published_state.publish_log order by published_at")
+    for log in (bi, state):
+        overrides = dict(log)  # later runs of the sequence published after this one
+        assert json.loads(overrides[summary["run_id"]]) == expected
+        assert log[0][1] is None  # the first publication had no override
+
+
+def test_every_breaker_fires_against_the_last_published_run(history) -> None:
+    code, summary = history["back_dated"]
+    assert code == 3, summary.get("message")
+    assert set(summary["gates"]["blocked_by"]) == set(BREAKERS)
+    gates = _gates(summary)
+    assert gates["customer_drop_share"]["figure"] > 0.02 and gates["customer_drop_share"]["sample"]
+    assert gates["downgrade_share"]["figure"] > 0.05
+    assert all(row["downgraded"] for row in gates["downgrade_share"]["sample"])
+    assert "2025-06-30" in gates["tier_change_share"]["message"]  # compared with the allowed publication
+
+
+def test_override_of_every_breaker_then_the_next_run_is_judged_against_it(history) -> None:
+    code, summary = history["back_dated_allowed"]
+    assert code == 0, summary.get("message")
+    assert sorted(summary["gates"]["overridden"]) == sorted(BREAKERS)
+    # No --allow: one day later is compared with the back-dated publication, not the June one, so it passes;
+    # under warn_psi 0 the small shift of the tier distribution is a warning that does not block.
+    code, summary = history["next_day"]
+    assert code == 0, summary.get("message")
+    gates = _gates(summary)
+    assert gates["tier_psi"]["status"] == "warned" and 0 < gates["tier_psi"]["figure"] < 0.25
+    assert summary["gates"]["warnings"] == ["tier_psi"] and summary["gates"]["overridden"] == []
+    assert str(BACK) in gates["tier_change_share"]["message"]
+
+
+def test_reconciliation_catches_a_cent_and_a_lost_order(history, tmp_path: Path) -> None:
+    """On a copy of the real warehouse: one cent more in a mart, one order gone from the landing table."""
+    runner: Runner = history["_runner"]
+    copy = tmp_path / "warehouse.duckdb"
+    shutil.copy(runner.home / "warehouse" / "warehouse.duckdb", copy)
+    with duckdb.connect(str(copy)) as con:
+        as_of = con.execute("select as_of_date from tierflow.run_parameters").fetchone()[0]
+        assert all(r.status == "passed" for r in reconciliation(con, as_of, "Asia/Shanghai"))
+        con.execute(
+            "update marts.customer_tiers set spend_365d = spend_365d + 0.01 "
+            "where customer_id = (select min(customer_id) from marts.customer_tiers where spend_365d > 0)"
+        )
+        con.execute("delete from landing.orders where order_id = (select min(order_id) from landing.orders)")
+        orders, spend = reconciliation(con, as_of, "Asia/Shanghai")
+    assert orders.status == "failed" and orders.figure == orders.threshold - 1
+    assert spend.status == "failed" and spend.figure != spend.threshold
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--allow", "bogus", "--reason", "x"], "valid: tier_change_share, customer_drop_share, tier_psi"),
+        (["--allow", "tier_psi"], "--allow needs --reason"),
+    ],
+)
+def test_bad_allow_exits_2(tmp_path: Path, capsys, extra: list[str], message: str) -> None:
+    args = ["run", "--landing", str(tmp_path), "--as-of", "2025-06-30", "--home", str(tmp_path / "home")]
+    assert main([*args, *extra]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+
+
+def test_stale_and_broken_landing_is_blocked(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    generate_landing(landing, customers=200, days=400, seed=9, end=AS_OF - timedelta(days=10), dirty_rate=0.0)
+    # A file where half of the rows are unusable: more than 5% quarantined.
+    rows = [order(f"X{i}", "C0000001", "2025-06-01 10:00:00", "-5" if i % 2 else "10") for i in range(40)]
+    write_csv(landing / "orders" / "broken.csv", rows)
+    runner = Runner(tmp_path / "home", DEFAULT_POLICY_PATH)
+    code, summary = runner(landing, AS_OF)
+    assert code == 3 and summary["status"] == "blocked"
+    assert set(summary["gates"]["blocked_by"]) == {"order_staleness_days", "quarantine_share"}
+    gates = _gates(summary)
+    assert gates["order_staleness_days"]["figure"] == 10 and gates["order_staleness_days"]["threshold"] == 2
+    share = gates["quarantine_share"]
+    assert share["figure"] == 0.5 and share["threshold"] == 0.05
+    assert share["sample"][0]["source_file"].endswith("broken.csv") and share["sample"][0]["top_reasons"] == [
+        "negative_amount"
+    ]
+    assert not (tmp_path / "home" / "published" / "tierflow.duckdb").exists()
+    assert Path(summary["gates"]["data_docs"]).exists()
