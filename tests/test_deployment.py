@@ -16,7 +16,7 @@ from orchestration.defs import build_definitions
 from orchestration.defs.schedules import TIER_RUN_TAG, run_config_for
 from orchestration.paths import REPO_ROOT
 from orchestration.settings import Settings
-from tests.conftest import ORDER_COLUMNS, Runner, fresh_pg_database, order, profile, write_csv
+from tests.conftest import ORDER_COLUMNS, Runner, fresh_pg_database, order, profile, relaxed_policy, write_csv
 from tests.crm_server import CrmServer
 
 AS_OF = date(2026, 2, 28)
@@ -35,7 +35,9 @@ def small_landing(root: Path) -> Path:
 @pytest.fixture
 def defs(tmp_path: Path) -> dg.Definitions:
     small_landing(tmp_path / "landing")
-    return build_definitions(Settings(home=tmp_path / "home", landing=tmp_path / "landing"))
+    return build_definitions(
+        Settings(home=tmp_path / "home", landing=tmp_path / "landing", policy=relaxed_policy())
+    )
 
 
 def test_tier_job_is_partitioned_by_local_day_and_tagged_for_one_run_at_a_time(defs: dg.Definitions) -> None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import duckdb
 import pytest
+import yaml
 
 from orchestration.cli import main
 from orchestration.gate_policy import BREAKERS
@@ -23,7 +24,9 @@ from orchestration.policy import DEFAULT_POLICY_PATH
 from tests.conftest import Runner, order, policy_with_gates, write_csv
 
 AS_OF = date(2025, 6, 30)
-BACK = AS_OF - timedelta(days=150)  # a back-dated run: the boost orders and recent sign-ups are invisible
+BACK = AS_OF - timedelta(days=150)  # a back-dated run: recent sign-ups are invisible
+NEXT_DAY = AS_OF + timedelta(days=1)
+FORWARD = ("tier_change_share", "tier_psi", "downgrade_share")  # what a mass downgrade trips
 pytestmark = pytest.mark.slow
 
 
@@ -37,9 +40,21 @@ def _gates(summary: dict) -> dict[str, dict]:
     return {g["name"]: g for g in report["gates"]}
 
 
+def _stricter_policy(path: Path, **gates: object) -> Path:
+    """A new policy version with every threshold tripled that re-evaluates everyone at once."""
+    policy = yaml.safe_load(policy_with_gates(path, **gates).read_text(encoding="utf-8"))
+    policy.update(version="2026.2-strict", on_policy_change="immediate")
+    for tier in policy["tiers"]:
+        for table in (tier, tier.get("keep", {})):
+            if "min_spend" in table:
+                table["min_spend"] *= 3
+    path.write_text(yaml.safe_dump(policy), encoding="utf-8")
+    return path
+
+
 @pytest.fixture(scope="module")
 def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, dict]]:
-    """Six runs on one home under the shipped gates (the last with warn_psi 0)."""
+    """Seven runs on one home under the shipped gates."""
     root = tmp_path_factory.mktemp("gates")
     landing = root / "landing"
     generate_landing(landing, customers=300, days=730, seed=5, end=AS_OF, dirty_rate=0.0)
@@ -52,13 +67,22 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, di
     runs["boost_allowed"] = runner(
         landing, AS_OF, "--allow", "tier_change_share", "--allow", "tier_psi", "--reason", "618 campaign, checked"
     )
-    # Judged against the boosted publication: customers drop and the boosted members fall back.
+    # A back-dated run keeps the published tiers (state never steps backwards), but the customers who
+    # signed up since are invisible: the customer count drops.
     runs["back_dated"] = runner(landing, BACK)
-    runs["back_dated_allowed"] = runner(
-        landing, BACK, *(a for name in BREAKERS for a in ("--allow", name)), "--reason", "backfill of May"
-    )
-    warn_everything = policy_with_gates(root / "warn.yml", warn_psi=0.0)
-    runs["next_day"] = runner(landing, BACK + timedelta(days=1), "--policy", str(warn_everything))
+    # The next day under a stricter policy that re-evaluates at once: a third of the members fall.
+    strict = _stricter_policy(root / "strict.yml")
+    runs["stricter"] = runner(landing, NEXT_DAY, "--policy", str(strict))
+    runs["stricter_allowed"] = runner(
+        landing, NEXT_DAY, "--policy", str(strict), *(a for name in FORWARD for a in ("--allow", name)),
+        "--reason", "new programme rules, announced",
+    )  # fmt: skip
+    # The day after, six more members reach Diamond: a small shift, only a warning under warn_psi 0.
+    day_after = NEXT_DAY + timedelta(days=1)
+    risers = _customers(landing)[120:126]
+    write_csv(landing / "orders" / "risers.csv", [order(f"R{c}", c, f"{day_after} 12:00:00", "90000.00") for c in risers])
+    warn_everything = _stricter_policy(root / "warn.yml", warn_psi=0.0)
+    runs["day_after"] = runner(landing, day_after, "--policy", str(warn_everything))
     runs["_runner"] = runner  # type: ignore[assignment]
     return runs
 
@@ -122,29 +146,42 @@ def test_allow_lets_one_run_through_and_is_logged(history) -> None:
         assert log[0][1] is None  # the first publication had no override
 
 
-def test_every_breaker_fires_against_the_last_published_run(history) -> None:
+def test_customer_drop_breaker_fires_on_a_back_dated_run(history) -> None:
     code, summary = history["back_dated"]
     assert code == 3, summary.get("message")
-    assert set(summary["gates"]["blocked_by"]) == set(BREAKERS)
+    assert summary["gates"]["blocked_by"] == ["customer_drop_share"]
     gates = _gates(summary)
-    assert gates["customer_drop_share"]["figure"] > 0.02 and gates["customer_drop_share"]["sample"]
+    drop = gates["customer_drop_share"]
+    assert drop["figure"] > drop["threshold"] == 0.02 and drop["sample"]
+    assert {"customer_id", "previous_tier"} <= set(drop["sample"][0])
+    assert str(AS_OF) in drop["message"]  # compared with the allowed publication
+
+
+def test_downgrade_breakers_fire_against_the_last_published_run(history) -> None:
+    code, summary = history["stricter"]
+    assert code == 3, summary.get("message")
+    assert set(summary["gates"]["blocked_by"]) == set(FORWARD)
+    gates = _gates(summary)
     assert gates["downgrade_share"]["figure"] > 0.05
     assert all(row["downgraded"] for row in gates["downgrade_share"]["sample"])
-    assert "2025-06-30" in gates["tier_change_share"]["message"]  # compared with the allowed publication
+    assert gates["tier_change_share"]["figure"] > 0.2 and gates["tier_psi"]["figure"] > 0.25
+    assert gates["customer_drop_share"]["status"] == "passed"
+    assert str(AS_OF) in gates["tier_change_share"]["message"]  # not the blocked back-dated run
 
 
-def test_override_of_every_breaker_then_the_next_run_is_judged_against_it(history) -> None:
-    code, summary = history["back_dated_allowed"]
+def test_override_of_the_breakers_then_the_next_run_is_judged_against_it(history) -> None:
+    code, summary = history["stricter_allowed"]
     assert code == 0, summary.get("message")
-    assert sorted(summary["gates"]["overridden"]) == sorted(BREAKERS)
-    # No --allow: one day later is compared with the back-dated publication, not the June one, so it passes;
+    assert sorted(summary["gates"]["overridden"]) == sorted(FORWARD)
+    assert set(summary["gates"]["overrides"].values()) == {"new programme rules, announced"}
+    # No --allow: the day after is compared with the stricter publication, not the June one, so it passes;
     # under warn_psi 0 the small shift of the tier distribution is a warning that does not block.
-    code, summary = history["next_day"]
+    code, summary = history["day_after"]
     assert code == 0, summary.get("message")
     gates = _gates(summary)
     assert gates["tier_psi"]["status"] == "warned" and 0 < gates["tier_psi"]["figure"] < 0.25
     assert summary["gates"]["warnings"] == ["tier_psi"] and summary["gates"]["overridden"] == []
-    assert str(BACK) in gates["tier_change_share"]["message"]
+    assert str(NEXT_DAY) in gates["tier_change_share"]["message"]
 
 
 def test_reconciliation_catches_a_cent_and_a_lost_order(history, tmp_path: Path) -> None:

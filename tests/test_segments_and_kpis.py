@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.policy import DEFAULT_POLICY_PATH
 from tests.conftest import ORDER_COLUMNS, Runner, order, profile, write_csv
 
 AS_OF_1, AS_OF_2 = "2025-06-30", "2025-07-31"
@@ -59,7 +58,8 @@ def two_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[Runner, dict, di
     runner = Runner(root / "home")
     # The shipped policy downgrades on 1 Jan only; these KPIs need a member to fall between the two runs.
     policy = root / "policy.yml"
-    policy.write_text(DEFAULT_POLICY_PATH.read_text().replace("mode: periodic", "mode: immediate"))
+    policy.write_text(runner.policy.read_text().replace("mode: periodic", "mode: immediate"))
+    assert "mode: immediate" in policy.read_text()
     code_1, first = runner(root / "landing", AS_OF_1, "--policy", str(policy))
     assert code_1 == 0, first.get("message")
     # What the first run published, read before the second run replaces it.

@@ -7,6 +7,7 @@ re-parse cheap).
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import shutil
@@ -50,11 +51,16 @@ def _newest_source_mtime() -> float:
 def prepare_manifest(project: DbtProject | None = None) -> Path:
     project = project or dbt_project()
     manifest = project.manifest_path
-    if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
-        # The stock preparer looks for `dbt` on PATH only; an unactivated venv must work too.
-        DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
-            ["parse", "--quiet"], target_path=project.target_path
-        ).wait()
+    target = Path(project.project_dir) / project.target_path
+    target.mkdir(parents=True, exist_ok=True)
+    # Parallel test workers (and a CLI beside `dagster dev`) must not write one target directory at once.
+    with (target / ".prepare.lock").open("w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
+            # The stock preparer looks for `dbt` on PATH only; an unactivated venv must work too.
+            DbtCliResource(project_dir=project, dbt_executable=dbt_executable()).cli(
+                ["parse", "--quiet"], target_path=project.target_path
+            ).wait()
     return manifest
 
 
