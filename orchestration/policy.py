@@ -224,7 +224,7 @@ def _format_validation_error(source: str, error: ValidationError) -> str:
         key = re.match(r"^([a-z_][a-z0-9_.]*): ", message)
         if key:
             path = f"{path}.{key.group(1)}" if path else key.group(1)
-            message = message[key.end():]
+            message = message[key.end() :]
         lines.append(f"  {path or '(top level)'}: {message}")
     return "\n".join(lines)
 

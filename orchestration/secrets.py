@@ -37,6 +37,8 @@ def redact_url(url: str) -> str:
 def engine_pg_dsn() -> str | None:
     """TIERFLOW_ENGINE_PG_DSN: the PostgreSQL database dbt builds the models in with `--target postgres`."""
     return os.environ.get("TIERFLOW_ENGINE_PG_DSN") or None
+
+
 def secret_values() -> list[str]:
     """Every secret currently configured, longest first: the DSN, its password, the webhook token and URL
     credentials, the hash salt (values shorter than 4 characters are not worth hunting for)."""

@@ -24,6 +24,31 @@ from orchestration.cli import main
 from orchestration.defs.dbt.project import prepare_manifest
 from orchestration.policy import DEFAULT_POLICY_PATH
 
+# The suite runs on pytest-xdist, one module per worker (`--dist loadfile`, see pyproject.toml). Modules that
+# run the pipeline many times go first, so that no long module starts last while the other workers idle.
+HEAVY_FIRST = (
+    "test_crash_safety",
+    "test_engines",
+    "test_quality_gates",
+    "test_tier_engine",
+    "test_crm_delivery",
+    "test_bench_smoke",
+    "test_tier_engine_properties",
+    "test_simulate_and_explain",
+    "test_segments_and_kpis",
+    "test_deployment",
+    "test_end_to_end",
+    "test_tier_rules",
+    "test_postgres_publication",
+    "test_backfill",
+    "test_gates_and_bad_input",
+)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    rank = {name: i for i, name in enumerate(HEAVY_FIRST)}
+    items.sort(key=lambda item: rank.get(item.module.__name__.rpartition(".")[2], len(rank)))  # stable
+
 
 @pytest.fixture(scope="session", autouse=True)
 def dbt_manifest() -> Path:

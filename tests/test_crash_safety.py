@@ -252,19 +252,18 @@ def test_a_postgres_error_that_echoes_the_dsn_is_redacted(tmp_path: Path, monkey
 
 # --- crashes ----------------------------------------------------------------------------------------------
 
-# Stage boundaries and the middle of every multi-step publication, in pipeline order (the fault points
-# publish.parquet_file_written and export.file_written exist too; they passed on the development machine
-# and are left out here to keep the test affordable).
+# Stage boundaries and the middle of every multi-step publication, in pipeline order; with the two random
+# kills below, ten kills. Each costs most of a run, so the fault points publish.parquet_file_written,
+# publish.duckdb_table_written, publish.recorded and export.file_written, which passed on the development
+# machine, are left out here to keep CI under its budget.
 KILL_POINTS = [
     "ingest.orders",
     "dbt.midway",
     "gate.customer_tiers",
     "publish.postgres_loaded",
-    "publish.duckdb_table_written",
     "publish.duckdb_replaced",
     "publish.parquet_switched",
     "publish.recording",
-    "publish.recorded",
     "export.renamed",
 ]
 

@@ -35,9 +35,7 @@ def small_landing(root: Path) -> Path:
 @pytest.fixture
 def defs(tmp_path: Path) -> dg.Definitions:
     small_landing(tmp_path / "landing")
-    return build_definitions(
-        Settings(home=tmp_path / "home", landing=tmp_path / "landing", policy=relaxed_policy())
-    )
+    return build_definitions(Settings(home=tmp_path / "home", landing=tmp_path / "landing", policy=relaxed_policy()))
 
 
 def test_tier_job_is_partitioned_by_local_day_and_tagged_for_one_run_at_a_time(defs: dg.Definitions) -> None:

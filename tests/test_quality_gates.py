@@ -80,7 +80,9 @@ def history(tmp_path_factory: pytest.TempPathFactory) -> dict[str, tuple[int, di
     # The day after, six more members reach Diamond: a small shift, only a warning under warn_psi 0.
     day_after = NEXT_DAY + timedelta(days=1)
     risers = _customers(landing)[120:126]
-    write_csv(landing / "orders" / "risers.csv", [order(f"R{c}", c, f"{day_after} 12:00:00", "90000.00") for c in risers])
+    write_csv(
+        landing / "orders" / "risers.csv", [order(f"R{c}", c, f"{day_after} 12:00:00", "90000.00") for c in risers]
+    )
     warn_everything = _stricter_policy(root / "warn.yml", warn_psi=0.0)
     runs["day_after"] = runner(landing, day_after, "--policy", str(warn_everything))
     runs["_runner"] = runner  # type: ignore[assignment]

@@ -15,6 +15,7 @@ import duckdb
 
 from orchestration.defs.resources import TierflowResource
 from orchestration.expectations import SuiteError, load_suite, suite_path
+from orchestration.gates.gx_docs import build_docs
 from orchestration.gates.measures import circuit_breakers, freshness, quarantine_share, reconciliation
 from orchestration.gates.report import data_docs_dir, suite_entry, write_part
 from orchestration.gates.results import GateResult
@@ -86,6 +87,8 @@ def _result(name: str, gates: list[GateResult], suites: list[dict], report) -> d
 @dg.multi_asset_check(
     specs=[dg.AssetCheckSpec(name, asset=TIERS, blocking=True, description=text) for name, text in GATE_CHECKS.items()],
     can_subset=False,
+    # After the table suites (the job runs in one process), so the Data Docs it renders hold every suite.
+    op_tags={"dagster/priority": "-1"},
 )
 def run_gates(context: dg.AssetCheckExecutionContext, tierflow: TierflowResource):
     policy = tierflow.load_policy()
@@ -105,6 +108,7 @@ def run_gates(context: dg.AssetCheckExecutionContext, tierflow: TierflowResource
             "freshness": ([freshness(con, gates, as_of, policy.timezone)], []),
             "circuit_breakers": (circuit_breakers(con, gates, allowed), []),
         }
+    build_docs(data_docs_dir(run_dir))
     for name, (results, suite_entries) in parts.items():
         report = write_part(run_dir, name, run=run, gates=results, suites=suite_entries)
         for result in results:
