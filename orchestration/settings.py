@@ -44,6 +44,12 @@ class Settings(BaseModel):
     crm_timeout_seconds: float = Field(10.0, gt=0, le=300, description="TIERFLOW_CRM_TIMEOUT_SECONDS")
     crm_rate_limit: float = Field(5.0, gt=0, le=1000, description="TIERFLOW_CRM_RATE_LIMIT: requests per second")
     crm_max_attempts: int = Field(5, ge=1, le=50, description="TIERFLOW_CRM_MAX_ATTEMPTS per batch and run")
+    retry_attempts: int = Field(
+        3, ge=1, le=20, description="TIERFLOW_RETRY_ATTEMPTS: tries of a transient failure (PostgreSQL unreachable)"
+    )
+    retry_base_seconds: float = Field(
+        10.0, ge=0, le=600, description="TIERFLOW_RETRY_BASE_SECONDS: first wait; doubled after each try"
+    )
 
     @field_validator("schedule_cron")
     @classmethod

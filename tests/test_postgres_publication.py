@@ -7,6 +7,7 @@ from __future__ import annotations
 import itertools
 import os
 import threading
+import time
 import uuid
 from pathlib import Path
 
@@ -14,7 +15,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from orchestration.delivery.postgres import publish_postgres
+from orchestration.backoff import with_backoff
+from orchestration.delivery.postgres import PostgresUnreachable, publish_postgres
 from orchestration.published_state import new_entry
 from tests.conftest import ORDER_COLUMNS, PROFILE_COLUMNS, Runner, order, profile, write_csv
 
@@ -164,9 +166,32 @@ def test_postgres_swap_is_atomic_for_readers_and_grants_only_select(
 
 def test_unreachable_postgres_fails_the_run_with_a_clear_message(tmp_path: Path, monkeypatch) -> None:
     monkeypatch.setenv("TIERFLOW_PG_DSN", "postgresql://127.0.0.1:1/nowhere")
+    monkeypatch.setenv("TIERFLOW_RETRY_BASE_SECONDS", "0.5")  # waits 0.5 s, then 1 s
     runner = Runner(tmp_path / "home")
+    started = time.monotonic()
     code, summary = runner(_landing(tmp_path / "landing"), DATES[0])
     assert code == 1 and summary["status"] == "error"
     assert "cannot connect to PostgreSQL (TIERFLOW_PG_DSN)" in summary["message"]
+    assert "(after 3 attempts)" in summary["message"] and time.monotonic() - started > 1.5
     assert "127.0.0.1:1" not in summary["message"] or "password" not in summary["message"]
     assert not (runner.home / "published" / "tierflow.duckdb").exists()  # nothing else was published
+
+
+def test_backoff_doubles_the_wait_and_retries_only_transient_errors() -> None:
+    waits: list[float] = []
+    calls = iter([PostgresUnreachable("down"), PostgresUnreachable("down"), "published"])
+
+    def flaky() -> str:
+        outcome = next(calls)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return outcome
+
+    assert with_backoff(flaky, transient=PostgresUnreachable, attempts=3, base_seconds=2, sleep=waits.append) == (
+        "published"
+    )
+    assert waits == [2, 4]
+    with pytest.raises(ValueError, match=r"^bad$"):  # not transient: no retry, the message untouched
+        with_backoff(lambda: (_ for _ in ()).throw(ValueError("bad")), transient=PostgresUnreachable, attempts=3,
+                     base_seconds=0, sleep=waits.append)  # fmt: skip
+    assert waits == [2, 4]

@@ -3,10 +3,11 @@ so a failed blocking check on any of them publishes nothing."""
 
 import dagster as dg
 
+from orchestration.backoff import with_backoff
 from orchestration.crm_export import export_segments, record_snapshot
 from orchestration.defs.gates import allowed_breakers
 from orchestration.defs.resources import TierflowResource
-from orchestration.delivery.postgres import publish_postgres
+from orchestration.delivery.postgres import PostgresUnreachable, publish_postgres
 from orchestration.delivery.sync import sync_exports
 from orchestration.faults import fault_point
 from orchestration.published_state import record_publication
@@ -61,14 +62,20 @@ def _publish_bi(context: dg.AssetExecutionContext, tierflow: TierflowResource, t
     dsn = pg_dsn()
     if dsn:
         try:
-            where["postgres"] = publish_postgres(
-                dsn,
-                schema=tierflow.pg_schema,
-                reader_role=tierflow.pg_reader_role,
-                files=staged.files,
-                entry=staged.entry,
-                scratch=layout.tmp / staged.run_id,
-                log=context.log.info,
+            where["postgres"] = with_backoff(
+                lambda: publish_postgres(
+                    dsn,
+                    schema=tierflow.pg_schema,
+                    reader_role=tierflow.pg_reader_role,
+                    files=staged.files,
+                    entry=staged.entry,
+                    scratch=layout.tmp / staged.run_id,
+                    log=context.log.info,
+                ),
+                transient=PostgresUnreachable,
+                attempts=tierflow.retry_attempts,
+                base_seconds=tierflow.retry_base_seconds,
+                log=context.log.warning,
             )
         except ConnectionError as exc:
             raise dg.Failure(str(exc)) from None

@@ -32,6 +32,8 @@ class TierflowResource(dg.ConfigurableResource):
     crm_timeout_seconds: float = 10.0
     crm_rate_limit: float = 5.0
     crm_max_attempts: int = 5
+    retry_attempts: int = 3
+    retry_base_seconds: float = 10.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TierflowResource:
@@ -45,6 +47,8 @@ class TierflowResource(dg.ConfigurableResource):
                 "crm_timeout_seconds",
                 "crm_rate_limit",
                 "crm_max_attempts",
+                "retry_attempts",
+                "retry_base_seconds",
             }
         )
         return cls(

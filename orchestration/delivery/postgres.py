@@ -54,6 +54,10 @@ PUBLISH_LOG_COLUMNS = (
 )
 
 
+class PostgresUnreachable(ConnectionError):
+    """No connection to the publication database: worth retrying later (see orchestration.backoff)."""
+
+
 def pg_type(duckdb_type: str) -> str:
     decimal = re.fullmatch(r"DECIMAL\((\d+),(\d+)\)", duckdb_type)
     if decimal:
@@ -160,7 +164,7 @@ def publish_postgres(
         conn = psycopg.connect(dsn, connect_timeout=10)
     except psycopg.Error as exc:
         # psycopg can echo the connection string (e.g. "invalid dsn: ... in <dsn>"): never pass it on as is.
-        raise ConnectionError(f"cannot connect to PostgreSQL (TIERFLOW_PG_DSN): {_first_line(exc)}") from None
+        raise PostgresUnreachable(f"cannot connect to PostgreSQL (TIERFLOW_PG_DSN): {_first_line(exc)}") from None
     try:
         return _publish(conn, schema, staging, tables, files, entry, reader_role, scratch, log)
     except psycopg.Error as exc:
