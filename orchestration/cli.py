@@ -96,6 +96,12 @@ def _print_summary(summary: RunSummary) -> None:
                 file=out,
             )
     _print_gates(summary.gates)
+    for skipped in summary.overrides_not_applied:
+        print(
+            f"  override  not applied ({skipped['issue']}): {skipped['customer_id']} -> {skipped['tier']}, "
+            f"row {skipped['row']}",
+            file=out,
+        )
     if summary.message:
         print(f"  {summary.message}", file=out)
     if summary.run_id:

@@ -14,6 +14,8 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.warehouse import connect, table_exists
+
 COLUMNS = ("customer_id", "tier", "reason", "valid_from", "valid_until", "mode")
 MODES = ("floor", "fixed")
 ENV = "TIERFLOW_OVERRIDES"
@@ -111,3 +113,17 @@ def load_overrides(
     if overrides:
         con.executemany("insert into tierflow.overrides values (?, ?, ?, ?, ?, ?, ?)", [o.row() for o in overrides])
     return path, overrides
+
+
+def not_applied(warehouse: Path) -> list[dict]:
+    """Overrides the last run did not apply, with why (unknown customer or tier), for the run summary."""
+    if not warehouse.exists():
+        return []
+    with connect(warehouse, read_only=True) as con:
+        if not table_exists(con, "intermediate", "int_overrides_checked"):
+            return []
+        rows = con.execute(
+            "select customer_id, tier_code, issue, source_row from intermediate.int_overrides_checked "
+            "where issue is not null order by source_row"
+        ).fetchall()
+    return [{"customer_id": c, "tier": t, "issue": i, "row": r} for c, t, i, r in rows]

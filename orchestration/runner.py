@@ -20,6 +20,7 @@ from orchestration.defs.resources import BAD_INPUT
 from orchestration.defs.schedules import TIER_JOB_NAME, run_config_for
 from orchestration.engines import EngineError, engine_for
 from orchestration.gates.report import gate_summary
+from orchestration.overrides import not_applied
 from orchestration.policy import load_policy
 from orchestration.progress import DbtEchoFilter
 from orchestration.recovery import clean_stale, fail_abandoned_runs
@@ -44,6 +45,7 @@ class RunSummary:
     published: dict[str, str] = field(default_factory=dict)
     crm: dict[str, Any] = field(default_factory=dict)
     gates: dict[str, Any] = field(default_factory=dict)  # gate report, Data Docs, warnings, overrides
+    overrides_not_applied: list[dict] = field(default_factory=list)  # unknown customers or tiers
     message: str | None = None
     seconds: float = 0.0
     summary_path: Path | None = None
@@ -74,6 +76,7 @@ class RunSummary:
             "published": self.published,
             "crm": self.crm,
             "gates": self.gates,
+            "overrides_not_applied": self.overrides_not_applied,
             "message": self.message,
             "seconds": round(self.seconds, 2),
         }
@@ -214,6 +217,7 @@ def run_pipeline(
     summary.message = redact(summary.message) if summary.message else None
     summary.seconds = time.perf_counter() - started
     summary.gates = gate_summary(layout.run_dir(summary.run_id))
+    summary.overrides_not_applied = not_applied(layout.warehouse)
     summary.summary_path = layout.run_dir(summary.run_id) / "summary.json"
     summary.summary_path.parent.mkdir(parents=True, exist_ok=True)
     staged = summary.summary_path.with_name(".summary.json.staged")

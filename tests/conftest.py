@@ -24,8 +24,9 @@ from orchestration.cli import main
 from orchestration.defs.dbt.project import prepare_manifest
 from orchestration.policy import DEFAULT_POLICY_PATH
 
-# The suite runs on pytest-xdist, one module per worker (`--dist loadfile`, see pyproject.toml). Modules that
-# run the pipeline many times go first, so that no long module starts last while the other workers idle.
+# The suite runs on pytest-xdist, one module per worker in this order (`--dist loadfile --no-loadscope-reorder`,
+# see pyproject.toml). Modules that run the pipeline many times go first, so that no long module starts last
+# while the other worker idles.
 HEAVY_FIRST = (
     "test_crash_safety",
     "test_engines",

@@ -4,6 +4,7 @@ time, a PostgreSQL-backed instance from deploy/dagster.yaml, and the failure ale
 from __future__ import annotations
 
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -11,6 +12,8 @@ from pathlib import Path
 import dagster as dg
 import psycopg
 import pytest
+from dagster._core.storage.dagster_run import IN_PROGRESS_RUN_STATUSES, DagsterRun, DagsterRunStatus
+from dagster._utils.tags import TagConcurrencyLimitsCounter
 
 from orchestration.defs import build_definitions
 from orchestration.defs.schedules import TIER_RUN_TAG, run_config_for
@@ -99,7 +102,23 @@ def test_deployed_instance_keeps_runs_in_postgres_and_queues_one_tier_run(
         assert type(coordinator).__name__ == "QueuedRunCoordinator"
         limits = coordinator.get_run_queue_config().tag_concurrency_limits
         assert {"key": TIER_RUN_TAG, "limit": 1} in [dict(limit) for limit in limits]
-        result = defs.resolve_job_def("tier_job").execute_in_process(
+        # What the queue daemon decides from: the limits of this instance and the runs in progress in its
+        # storage. While a tier run is in progress another waits; a run of another job does not.
+        job = defs.resolve_job_def("tier_job")
+
+        def blocked(candidate_tags: dict[str, str]) -> bool:
+            in_progress = instance.get_runs(filters=dg.RunsFilter(statuses=IN_PROGRESS_RUN_STATUSES))
+            counter = TagConcurrencyLimitsCounter(limits, list(in_progress))
+            candidate = DagsterRun(job_name="tier_job", run_id=str(uuid.uuid4()), tags=candidate_tags)
+            return counter.is_blocked(candidate)
+
+        assert not blocked(job.tags)
+        running = instance.add_run(
+            DagsterRun(job_name="tier_job", run_id=str(uuid.uuid4()), status=DagsterRunStatus.STARTED, tags=job.tags)
+        )
+        assert blocked(job.tags) and not blocked({})
+        instance.delete_run(running.run_id)
+        result = job.execute_in_process(
             run_config=run_config_for(AS_OF.isoformat()), instance=instance, raise_on_error=False
         )
         assert result.success

@@ -141,6 +141,7 @@ POLICY_B = policy(
     """
 qualification: {window_days: 30, pending_days: 3}
 downgrade: {mode: immediate}
+overrides: overrides.csv
 points:
   per_unit: 1
   multipliers: [{name: shoe_day, start_date: 2025-06-22, end_date: 2025-06-22, categories: [shoes], factor: 2}]
@@ -173,12 +174,18 @@ def group_b(tmp_path_factory: pytest.TempPathFactory) -> Runner:
     landing = write_landing(
         root / "landing", ORDERS_B, ["immediate", "refunded", "partly_refunded", "points"], EVENTS_B
     )
+    # An override for a customer nobody knows: reported in every run summary, never applied.
+    (landing / "overrides.csv").write_text(
+        "customer_id,tier,reason,valid_from,valid_until,mode\nghost,silver,typo,2025-03-01,,fixed\n"
+    )
     policy_file = root / "policy.yml"
     policy_file.write_text(POLICY_B)
     runner = Runner(root / "home")
     for as_of in ("2025-03-02", "2025-06-30"):
         code, summary = runner(landing, as_of, "--policy", str(policy_file))
         assert code == 0, summary
+        [skipped] = summary["overrides_not_applied"]
+        assert (skipped["customer_id"], skipped["tier"], skipped["issue"]) == ("ghost", "silver", "unknown_customer")
     return runner
 
 
