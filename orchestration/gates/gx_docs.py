@@ -30,7 +30,7 @@ _lock = threading.Lock()
 def _not_a_doctest() -> Iterator[None]:
     """GX imports pyspark when it is installed (the spark extra), and pyspark takes a `__main__` without
     `__file__` or `__spec__` (`python -c`, a pytest-xdist worker) for a doctest run and calls sys.exit(0)
-    (pyspark/sql/connect/utils.py). Give `__main__` a file name while GX is imported."""
+    (pyspark/sql/connect/utils.py). Give `__main__` a file name while GX runs (it imports lazily)."""
     main = sys.modules.get("__main__")
     patched = main is not None and getattr(main, "__spec__", None) is None and not hasattr(main, "__file__")
     if patched:
@@ -45,8 +45,7 @@ def _not_a_doctest() -> Iterator[None]:
 @lru_cache(maxsize=4)
 def _context(docs_dir: str):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-    with _not_a_doctest():
-        import great_expectations as gx  # slow to import: only when a check actually runs
+    import great_expectations as gx  # slow to import: only when a check actually runs
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
     context = gx.get_context(mode="ephemeral")
@@ -67,9 +66,9 @@ def validate_batch(
     frame: pd.DataFrame, spec: dict, parameters: dict[str, Any], *, name: str, docs_dir: Path
 ) -> list[ExpectationOutcome]:
     """Validate `frame` (a bounded batch) against the suite and add the result to the run's Data Docs."""
-    import great_expectations as gx
+    with _lock, _not_a_doctest():
+        import great_expectations as gx
 
-    with _lock:
         context, source = _context(str(docs_dir))
         try:
             suite = context.suites.add_or_update(gx.ExpectationSuite(name=name, expectations=spec["expectations"]))
@@ -114,7 +113,7 @@ def validate_batch(
 
 def build_docs(docs_dir: Path) -> Path:
     """Render every validation this process ran for the run into its Data Docs site; the index page."""
-    with _lock:
+    with _lock, _not_a_doctest():
         context, _ = _context(str(docs_dir))
         context.build_data_docs(site_names=[SITE])
     return docs_dir / "index.html"
