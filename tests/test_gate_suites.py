@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.gates.gx_docs import validate_batch
+from orchestration.gates.gx_docs import build_docs, validate_batch
 from orchestration.gates.suites import run_suite
 from orchestration.published_state import LOG_DDL, new_entry, publish_log_rows, record_publication
 
@@ -66,7 +66,11 @@ def test_sql_and_great_expectations_find_the_same_broken_rows(tmp_path: Path) ->
     # Great Expectations on the whole frame agrees expectation by expectation.
     on_frame = validate_batch(frame, SPEC, PARAMETERS, name="whole", docs_dir=tmp_path / "docs")
     assert {o.expectation: o.success for o in on_frame} == {o.expectation: o.success for o in outcome.outcomes}
-    assert (tmp_path / "docs" / "index.html").exists()
+    # Data Docs are rendered once, after the last suite of a run: both validations are in them.
+    index = build_docs(tmp_path / "docs")
+    assert index == tmp_path / "docs" / "index.html"
+    assert {p.name for p in (tmp_path / "docs" / "validations").iterdir()} == {"tiers", "whole"}
+    assert "whole" in index.read_text(encoding="utf-8")
 
 
 def test_a_publish_log_from_before_overrides_stays_readable(tmp_path: Path) -> None:

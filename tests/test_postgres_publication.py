@@ -38,7 +38,8 @@ def pg_names():
 
 
 class Reader(threading.Thread):
-    """A BI tool: one statement reading both tables, as fast as it can, on its own connection."""
+    """A BI tool: one statement reading both tables every few milliseconds, on its own connection (not flat
+    out: that would take a core from PostgreSQL and the run under test)."""
 
     QUERY = (
         "select (select count(*) from {s}.customer_tiers), (select min(run_id) from {s}.customer_tiers), "
@@ -59,6 +60,7 @@ class Reader(threading.Thread):
                     self.results.append(conn.execute(self.query).fetchone())
                 except psycopg.Error as exc:
                     self.errors.append(str(exc))
+                self.stop.wait(0.005)
 
 
 def _landing(root: Path) -> Path:
