@@ -273,6 +273,47 @@ def test_anniversary_anchors(groups_cd: dict[str, Engine]) -> None:
     ]
 
 
+# --- Qualification periods: the calendar year, and the membership year from the signup anniversary ------
+# Under either, keeping looks at the year so far and at the year just completed: status earned in one year
+# holds through the next (README "Tier engine"), even with immediate downgrades.
+
+PERIOD_KEYS = "qualification: {{period: {period}}}\ndowngrade: {{mode: immediate}}"
+ORDERS_PERIODS = [
+    *orders_of("december", ("2024-12-20", "1000")),  # Silver on 2024-12-20, nothing after
+    *orders_of("returns", ("2024-12-20", "1000"), ("2025-03-10", "1200")),  # spends again in March 2025
+]
+UP = ("2024-12-20", "upgrade", "silver", "qualified")
+
+
+@pytest.mark.parametrize(
+    ("period", "december", "returns"),
+    [
+        # Calendar years: 2024's spend keeps Silver through 2025; 2025 had none, so 2026 starts in Bronze.
+        # March 2025 keeps the other member through 2026.
+        ("calendar_year", [UP, ("2026-01-01", "downgrade", "bronze", "evaluation")], [UP]),
+        # Membership years from 15 June: December 2024 and March 2025 fall in the same year (to 2025-06-14),
+        # which keeps Silver until 2026-06-14 for both.
+        (
+            "membership_year",
+            [UP, ("2026-06-15", "downgrade", "bronze", "evaluation")],
+            [UP, ("2026-06-15", "downgrade", "bronze", "evaluation")],
+        ),
+    ],
+)
+def test_calendar_and_membership_year_periods(tmp_path: Path, period: str, december: list, returns: list) -> None:
+    landing = write_landing(tmp_path / "landing", ORDERS_PERIODS, ["december", "returns"])
+    (landing / "profiles" / "profiles.csv").write_text(
+        "customer_id,signup_date\ndecember,2020-06-15\nreturns,2020-06-15\n", encoding="utf-8"
+    )
+    engine = Engine(tmp_path / "home")
+    keys = policy(period, PERIOD_KEYS.format(period=period))
+    engine(landing, "2024-12-01", keys)
+    engine(landing, "2026-06-30", keys)
+    timeline = engine.timeline()
+    initial = ("2024-12-01", "initial", "bronze", "qualified")
+    assert timeline == {"december": [initial, *december], "returns": [initial, *returns]}
+
+
 # --- Gap tolerance: daily runs and one run over skipped days end in the same state -----------------------
 
 
