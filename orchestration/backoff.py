@@ -11,6 +11,11 @@ from typing import TypeVar
 T = TypeVar("T")
 
 
+def backoff_seconds(attempt: int, base: float, cap: float = float("inf")) -> float:
+    """The wait after failed attempt number `attempt` (from 1): base, 2×base, 4×base …, at most `cap`."""
+    return min(cap, base * 2 ** (attempt - 1))
+
+
 def with_backoff(
     action: Callable[[], T],
     *,
@@ -22,13 +27,14 @@ def with_backoff(
 ) -> T:
     """Call `action` up to `attempts` times, waiting base, 2×base, 4×base … seconds after each transient
     failure; the last failure is raised with the number of attempts added to its message."""
-    for attempt in range(1, attempts + 1):
+    for attempt in range(1, attempts):
         try:
             return action()
         except transient as exc:
-            if attempt == attempts:
-                raise type(exc)(f"{exc} (after {attempts} attempt{'s' if attempts > 1 else ''})") from None
-            wait = base_seconds * 2 ** (attempt - 1)
+            wait = backoff_seconds(attempt, base_seconds)
             log(f"attempt {attempt} of {attempts} failed: {exc}; retrying in {wait:g} s")
             sleep(wait)
-    raise AssertionError("unreachable")
+    try:
+        return action()
+    except transient as exc:
+        raise type(exc)(f"{exc} (after {attempts} attempt{'s' if attempts > 1 else ''})") from None

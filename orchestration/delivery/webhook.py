@@ -26,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.backoff import backoff_seconds
 from orchestration.secrets import redact_url
 from orchestration.warehouse import connect
 
@@ -257,7 +258,7 @@ def sync_pending(
                 if delivered or (status is not None and status not in RETRYABLE):
                     break
                 if attempt < config.max_attempts:
-                    backoff = min(config.backoff_cap, config.backoff_base * 2 ** (attempt - 1))
+                    backoff = backoff_seconds(attempt, config.backoff_base, config.backoff_cap)
                     time.sleep(retry_after if retry_after is not None else random.uniform(0, backoff))
             if delivered:
                 report.batches_sent += 1
