@@ -123,6 +123,30 @@ def test_quoted_newlines_keep_record_numbers(tmp_path: Path) -> None:
     assert_reconciles(landing)
 
 
+def test_mixed_line_endings_end_records_where_they_stand(tmp_path: Path) -> None:
+    """\\n, \\r\\n and a bare \\r each end a record, in any mix (DuckDB alone refuses a mix: ingest reads a copy
+    with \\n throughout); a line break inside quotes is kept, as \\n."""
+    content = (
+        HEADER.replace(b"\n", b"\r\n")
+        + b"o1,c1,2025-06-01,5\r"
+        + b'o2,c2,2025-06-01,6,"x"\n'  # one field too many
+        + b'"o\r3",c3,2025-06-01,7\r\n'
+        + b"o4,c\r4,2025-06-01,8\n"  # a bare \r in a field splits the record
+        + b"o5,c5,2025-06-01,9\r"
+    )
+    landing = landing_with(tmp_path, content)
+    summary = ingest(landing).as_dict()
+    assert (summary["rows_read"], summary["rows_accepted"], summary["rows_quarantined"]) == (6, 3, 3)
+    assert query(landing, "select order_id, source_row from landing.orders order by 2") == [
+        ("o1", 1),
+        ("o\n3", 3),
+        ("o5", 6),
+    ]
+    assert quarantined(landing) == [(2, "too_many_fields"), (4, "missing_fields"), (5, "missing_fields")]
+    assert not list(tmp_path.rglob(".tierflow-lf-*")), "the copy is removed"
+    assert_reconciles(landing)
+
+
 @pytest.mark.parametrize("content", [b"", b"\n\n", b"\xef\xbb\xbf", HEADER, HEADER.replace(b"\n", b"")])
 def test_empty_and_header_only_files_load_nothing_and_are_recorded(tmp_path: Path, content: bytes) -> None:
     landing = landing_with(tmp_path, content)

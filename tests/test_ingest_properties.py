@@ -51,9 +51,12 @@ def headers(draw) -> list[str]:
     return draw(st.permutations(names))
 
 
-def csv_line(fields: list[str]) -> str:
+def csv_line(fields: list[str], end: str = "\n") -> str:
+    """One record. \\r, \\n and \\r\\n all end a record, so a field holding either is quoted (Python 3.11's writer
+    only quotes the characters of its own line terminator)."""
     out = io.StringIO()
-    csv.writer(out, lineterminator="\n").writerow(fields)
+    quoting = csv.QUOTE_ALL if any("\r" in f or "\n" in f for f in fields) else csv.QUOTE_MINIMAL
+    csv.writer(out, lineterminator=end, quoting=quoting).writerow(fields)
     return out.getvalue()
 
 
@@ -61,7 +64,8 @@ def csv_line(fields: list[str]) -> str:
 def csv_files(draw) -> tuple[bytes, int]:
     """A CSV file and how many records it holds."""
     header = draw(headers())
-    lines = [csv_line(header).encode()]
+    endings = st.sampled_from(["\n", "\n", "\r\n", "\r"])  # mixed line endings, even within one file
+    lines = [csv_line(header, draw(endings)).encode()]
     for _ in range(draw(st.integers(0, 12))):
         kind = draw(st.sampled_from(["row", "row", "row", "fields", "bytes"]))
         if kind == "row":
@@ -71,11 +75,12 @@ def csv_files(draw) -> tuple[bytes, int]:
         if kind == "bytes":  # raw bytes: any encoding or none, but one record (no quote, no line break)
             line = draw(st.binary(min_size=1, max_size=40))
             line = bytes(b for b in line if b not in b'\r\n"') or b"?"
-            lines.append(line + b"\n")
+            lines.append(line + draw(endings).encode())
         else:
-            text = csv_line(fields)
-            if text == "\n" or text.strip("\n") == "":
-                text = '""\n'  # a record, not a blank line
+            end = draw(endings)
+            text = csv_line(fields, end)
+            if text == end:
+                text = '""' + end  # a record, not a blank line
             lines.append(text.encode(draw(st.sampled_from(ENCODINGS)), errors="replace"))
     content = (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + b"".join(lines)
     return content, len(lines) - 1
@@ -124,6 +129,7 @@ def written_header(item) -> list[str]:
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(LANDING_FILES)
 @example([(b"customer_id,order_ts,amount,currency,currency\n", 0)] * 2)  # found in CI: two identical bad files
+@example([(b'order_id,customer_id,order_ts,amount\no1,c1,x,1\r\n"o\r2",c\x0d2,x,2\ro3,c3,x,3\n', 4)])  # bare CRs end records
 def test_random_malformed_files_never_crash_and_always_reconcile(files) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         landing, warehouse = Path(tmp) / "landing", Path(tmp) / "wh.duckdb"
@@ -157,9 +163,10 @@ def test_random_malformed_files_never_crash_and_always_reconcile(files) -> None:
             )
         except LandingFileError as exc:
             if not unusable and "cannot be read as CSV" in str(exc):
-                # DuckDB's CSV reader gives up on some byte soups (a stray \r after \n): the file is refused by
-                # name with exit 2 and nothing of the run is loaded. No crash and no silent loss, but it is not
-                # quarantined row by row either (a known limit, see the README).
+                # DuckDB's CSV reader may still give up on a byte soup whose quoting it cannot recover from
+                # (mixed line endings no longer: ingest retries those on a copy with \n throughout): the file
+                # is refused by name with exit 2 and nothing of the run is loaded. No crash and no silent loss,
+                # but not quarantined row by row either (a known limit, see the README).
                 assert any(name in str(exc) for name in expected_rows if name.endswith(".csv")), str(exc)
                 return
             assert unusable, f"no file-level problem expected, got: {exc}"

@@ -137,8 +137,44 @@ def delimiter_hint(header: list[str]) -> str:
     return ""
 
 
+def has_mixed_line_endings(path: Path) -> bool:
+    """A bare \\r anywhere, or both \\r\\n and a lone \\n. DuckDB's CSV reader follows a file that ends every
+    line the same way, but with a mix it either gives up on the whole file or, worse, skips a record
+    without a word (a bare \\r after a quoted field), so such a file is read from a copy (below)."""
+    cr = lf = crlf = 0
+    ends_with_cr = False
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            crlf += block.count(b"\r\n") + (ends_with_cr and block.startswith(b"\n"))
+            cr, lf = cr + block.count(b"\r"), lf + block.count(b"\n")
+            ends_with_cr = block.endswith(b"\r")
+    return cr > crlf or (crlf > 0 and lf > crlf)
+
+
+def with_unix_line_endings(source: Path, directory: Path) -> Path:
+    """A copy of `source` in `directory` in which every \\r\\n and every bare \\r is \\n, streamed block by block.
+
+    A record ends where it ended before (a bare \\r ends a record, as in Python's csv module and in DuckDB when
+    a file uses it throughout), so record numbers do not move. Inside a quoted field a line break is read as
+    \\n, whatever it was written as."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f".tierflow-lf-{hashlib.sha256(str(source).encode()).hexdigest()[:16]}.csv"
+    with source.open("rb") as reader, target.open("wb") as writer:
+        pending_cr = False  # a \r at the end of a block may be the first half of \r\n
+        for block in iter(lambda: reader.read(1 << 20), b""):
+            if pending_cr:
+                block = b"\r" + block
+            pending_cr = block.endswith(b"\r")
+            if pending_cr:
+                block = block[:-1]
+            writer.write(block.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
+        if pending_cr:
+            writer.write(b"\n")
+    return target
+
+
 def file_error(file: LandingFile, exc: Exception) -> LandingFileError:
     message = _first_line(exc)
     if "state machine reached an invalid state" in message:
-        message = "the CSV parser cannot follow it (mixed line endings, or quoting it cannot recover from)"
+        message = "the CSV parser cannot follow it (quoting it cannot recover from)"
     return LandingFileError(f"{file.label}: cannot be read as {file.format.upper()}: {message}")

@@ -26,6 +26,7 @@ from orchestration.ingest.files import (
     delimiter_hint,
     discover,
     file_error,
+    has_mixed_line_endings,
     is_blank,
     parquet_rows,
     quote_identifier,
@@ -33,6 +34,7 @@ from orchestration.ingest.files import (
     read_header,
     relation_sql,
     sha256_of,
+    with_unix_line_endings,
 )
 from orchestration.ingest.inputs import INPUTS, InputSpec
 from orchestration.ingest.typing import column_sql, given
@@ -458,12 +460,18 @@ def _read_batch(con: duckdb.DuckDBPyConnection, spec: InputSpec, chunk: list[Pen
     create = f"create temp table {target} as {_batch_sql(spec, fmt, header)}"
     # Keeping scan order is what numbers CSV records; everything else runs without it.
     con.execute(f"set preserve_insertion_order = {'true' if fmt == 'csv' else 'false'}")
+    paths = [p.file.path for p in chunk]
+    if fmt == "csv" and has_mixed_line_endings(paths[0]):  # CSV chunks hold one file
+        spill = Path(_run(con, "select current_setting('temp_directory')")[0][0])  # inside the home
+        paths = [with_unix_line_endings(paths[0], spill)]
     try:
-        _run(con, create, {**values, "paths": [str(p.file.path) for p in chunk]})
+        _run(con, create, {**values, "paths": [str(p) for p in paths]})
     except duckdb.Error as exc:
         raise file_error(chunk[0].file, exc) from None
     finally:
         con.execute("set preserve_insertion_order = false")
+        if paths[0] != chunk[0].file.path:
+            paths[0].unlink(missing_ok=True)
     rejected = 0
     if fmt == "csv":
         if _run(con, "select count(*) from tierflow_rejects")[0][0]:
