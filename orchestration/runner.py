@@ -19,6 +19,7 @@ from orchestration.defs.gates import ALLOW_TAG
 from orchestration.defs.resources import BAD_INPUT
 from orchestration.defs.schedules import TIER_JOB_NAME, run_config_for
 from orchestration.engines import EngineError, engine_for
+from orchestration.event_log_storage import event_log_override
 from orchestration.gates.report import gate_summary
 from orchestration.overrides import not_applied
 from orchestration.policy import load_policy
@@ -189,7 +190,9 @@ def run_pipeline(
     defs = build_definitions(settings)
     layout.dagster_home.mkdir(parents=True, exist_ok=True)
     with (
-        dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(layout.dagster_home))) as instance,
+        dg.DagsterInstance.from_ref(
+            InstanceRef.from_dir(str(layout.dagster_home), overrides=event_log_override(layout.dagster_home))
+        ) as instance,
         contextlib.redirect_stdout(DbtEchoFilter(verbose)),
     ):
         # What a killed run left behind (see orchestration.recovery); the caller holds the run lock.
