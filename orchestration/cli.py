@@ -186,12 +186,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
         "csv",
         0.002,
     )
+    # The run's arguments come from the `run` parser itself, so a new `run` option has its default here too.
+    run_args = ["run", "--landing", str(landing), "--as-of", as_of.isoformat(), "--home", str(settings.home)]
     with run_lock(settings.layout, command_line()):
         cmd_generate(args)
         _err(f"running the tier job as of {as_of} …")
-        args.landing, args.as_of, args.policy, args.expectations = landing, as_of, None, None
-        args.json = False
-        return cmd_run(args)
+        return cmd_run(build_parser().parse_args(run_args + (["--verbose"] if args.verbose else [])))
 
 
 def cmd_sync(args: argparse.Namespace) -> int:
