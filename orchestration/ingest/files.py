@@ -5,6 +5,10 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,12 +59,38 @@ def discover(input_dir: Path, landing: Path) -> list[LandingFile]:
     return found
 
 
-def sha256_of(path: Path) -> str:
-    digest = hashlib.sha256()
+def _blocks(path: Path) -> Iterator[bytes]:
     with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+        yield from iter(lambda: handle.read(1 << 20), b"")
+
+
+@dataclass(frozen=True)
+class Fingerprint:
+    sha256: str
+    mixed_line_endings: bool  # CSV only: see below
+
+
+def fingerprint(path: Path, *, csv_file: bool) -> Fingerprint:
+    """The content hash and, for a CSV file, whether it mixes line endings, in one read of the file: a new
+    file is read once here and once by DuckDB, not three times.
+
+    Mixed means a bare \\r anywhere, or both \\r\\n and a lone \\n. DuckDB's CSV reader follows a file that
+    ends every line the same way, but with a mix it either gives up on the whole file or, worse, skips a
+    record without a word (a bare \\r after a quoted field), so such a file is read from a copy (below)."""
+    digest = hashlib.sha256()
+    cr = lf = crlf = 0
+    ends_with_cr = False
+    for block in _blocks(path):
+        digest.update(block)
+        if csv_file:
+            crlf += block.count(b"\r\n") + (ends_with_cr and block.startswith(b"\n"))
+            cr, lf = cr + block.count(b"\r"), lf + block.count(b"\n")
+            ends_with_cr = block.endswith(b"\r")
+    return Fingerprint(sha256=digest.hexdigest(), mixed_line_endings=cr > crlf or (crlf > 0 and lf > crlf))
+
+
+def sha256_of(path: Path) -> str:
+    return fingerprint(path, csv_file=False).sha256
 
 
 def is_blank(file: LandingFile) -> bool:
@@ -137,43 +167,39 @@ def delimiter_hint(header: list[str]) -> str:
     return ""
 
 
-def has_mixed_line_endings(path: Path) -> bool:
-    """A bare \\r anywhere, or both \\r\\n and a lone \\n. DuckDB's CSV reader follows a file that ends every
-    line the same way, but with a mix it either gives up on the whole file or, worse, skips a record
-    without a word (a bare \\r after a quoted field), so such a file is read from a copy (below)."""
-    cr = lf = crlf = 0
-    ends_with_cr = False
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            crlf += block.count(b"\r\n") + (ends_with_cr and block.startswith(b"\n"))
-            cr, lf = cr + block.count(b"\r"), lf + block.count(b"\n")
-            ends_with_cr = block.endswith(b"\r")
-    return cr > crlf or (crlf > 0 and lf > crlf)
-
-
-def with_unix_line_endings(source: Path, directory: Path) -> Path:
-    """A copy of `source` in `directory` in which every \\r\\n and every bare \\r is \\n, streamed block by block.
+@contextmanager
+def unix_line_endings_copy(source: Path, directory: Path) -> Iterator[Path]:
+    """A temporary copy of `source` in `directory` in which every \\r\\n and every bare \\r is \\n, streamed
+    block by block, removed when the block ends.
 
     A record ends where it ended before (a bare \\r ends a record, as in Python's csv module and in DuckDB when
     a file uses it throughout), so record numbers do not move. Inside a quoted field a line break is read as
     \\n, whatever it was written as."""
     directory.mkdir(parents=True, exist_ok=True)
-    target = directory / f".tierflow-lf-{hashlib.sha256(str(source).encode()).hexdigest()[:16]}.csv"
-    with source.open("rb") as reader, target.open("wb") as writer:
-        pending_cr = False  # a \r at the end of a block may be the first half of \r\n
-        for block in iter(lambda: reader.read(1 << 20), b""):
+    descriptor, name = tempfile.mkstemp(dir=directory, prefix=".tierflow-lf-", suffix=".csv")
+    target = Path(name)
+    try:
+        with os.fdopen(descriptor, "wb") as writer:
+            pending_cr = False  # a \r at the end of a block may be the first half of \r\n
+            for block in _blocks(source):
+                if pending_cr:
+                    block = b"\r" + block
+                pending_cr = block.endswith(b"\r")
+                if pending_cr:
+                    block = block[:-1]
+                writer.write(block.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
             if pending_cr:
-                block = b"\r" + block
-            pending_cr = block.endswith(b"\r")
-            if pending_cr:
-                block = block[:-1]
-            writer.write(block.replace(b"\r\n", b"\n").replace(b"\r", b"\n"))
-        if pending_cr:
-            writer.write(b"\n")
-    return target
+                writer.write(b"\n")
+        yield target
+    finally:
+        target.unlink(missing_ok=True)
 
 
-def file_error(file: LandingFile, exc: Exception) -> LandingFileError:
+def file_error(file: LandingFile, exc: Exception) -> Exception:
+    """The file's fault, named; running out of memory is not, and goes on as it is (an operational failure,
+    exit 1, that the run explains), not as bad input."""
+    if isinstance(exc, duckdb.OutOfMemoryException):
+        return exc
     message = _first_line(exc)
     if "state machine reached an invalid state" in message:
         message = "the CSV parser cannot follow it (quoting it cannot recover from)"

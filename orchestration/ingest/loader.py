@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,20 +22,20 @@ from pathlib import Path
 import duckdb
 
 from orchestration.ingest.files import (
+    Fingerprint,
     LandingFile,
     LandingFileError,
     delimiter_hint,
     discover,
     file_error,
-    has_mixed_line_endings,
+    fingerprint,
     is_blank,
     parquet_rows,
     quote_identifier,
     quote_literal,
     read_header,
     relation_sql,
-    sha256_of,
-    with_unix_line_endings,
+    unix_line_endings_copy,
 )
 from orchestration.ingest.inputs import INPUTS, InputSpec
 from orchestration.ingest.typing import column_sql, given
@@ -226,6 +227,7 @@ class Pending:
     header: Header | None  # None: a blank file, nothing to read
     rows: int = 0  # Parquet footers only: used to size chunks
     load_seq: int = 0
+    mixed_line_endings: bool = False  # CSV only: read from a copy with \n throughout
 
 
 def _batch_sql(spec: InputSpec, fmt: str, header: Header) -> str:
@@ -460,18 +462,18 @@ def _read_batch(con: duckdb.DuckDBPyConnection, spec: InputSpec, chunk: list[Pen
     create = f"create temp table {target} as {_batch_sql(spec, fmt, header)}"
     # Keeping scan order is what numbers CSV records; everything else runs without it.
     con.execute(f"set preserve_insertion_order = {'true' if fmt == 'csv' else 'false'}")
-    paths = [p.file.path for p in chunk]
-    if fmt == "csv" and has_mixed_line_endings(paths[0]):  # CSV chunks hold one file
+    paths = [str(p.file.path) for p in chunk]
+    copy = nullcontext(None)
+    if chunk[0].mixed_line_endings:  # a CSV chunk holds one file
         spill = Path(_run(con, "select current_setting('temp_directory')")[0][0])  # inside the home
-        paths = [with_unix_line_endings(paths[0], spill)]
+        copy = unix_line_endings_copy(chunk[0].file.path, spill)
     try:
-        _run(con, create, {**values, "paths": [str(p) for p in paths]})
+        with copy as unix_copy:
+            _run(con, create, {**values, "paths": [str(unix_copy)] if unix_copy else paths})
     except duckdb.Error as exc:
         raise file_error(chunk[0].file, exc) from None
     finally:
         con.execute("set preserve_insertion_order = false")
-        if paths[0] != chunk[0].file.path:
-            paths[0].unlink(missing_ok=True)
     rejected = 0
     if fmt == "csv":
         if _run(con, "select count(*) from tierflow_rejects")[0][0]:
@@ -540,10 +542,10 @@ def _write_batch(
                 result.rows_quarantined += count
 
 
-def _fingerprints(
+def _new_files(
     con: duckdb.DuckDBPyConnection, spec: InputSpec, files: list[LandingFile], result: IngestResult
-) -> list[tuple[LandingFile, str]]:
-    """New files with their SHA-256. A file whose name, size and modification time match an ingested one
+) -> list[tuple[LandingFile, Fingerprint]]:
+    """New files with their fingerprint. A file whose name, size and modification time match an ingested one
     is skipped unread (hashing gigabytes every night costs more than the daily load); any other file is
     hashed, so a changed file is loaded and a copy of a loaded file under another name is skipped."""
     rows = _run(
@@ -553,15 +555,16 @@ def _fingerprints(
     )
     unchanged = {(r[0], r[1], r[2]): r[3] for r in rows}
     known = {r[3] for r in rows}
-    pending = []
+    new = []
     for file in files:
-        sha = unchanged.get((file.label, file.size, file.mtime_ns)) or sha256_of(file.path)
-        if sha in known:
-            result.files.append(FileResult(source_file=file.label, file_sha256=sha, skipped=True))
+        sha = unchanged.get((file.label, file.size, file.mtime_ns))
+        found = fingerprint(file.path, csv_file=file.format == "csv") if sha is None else None
+        if found is None or found.sha256 in known:
+            result.files.append(FileResult(source_file=file.label, file_sha256=sha or found.sha256, skipped=True))
             continue
-        known.add(sha)
-        pending.append((file, sha))
-    return pending
+        known.add(found.sha256)
+        new.append((file, found))
+    return new
 
 
 def _chunks(pending: list[Pending]) -> list[list[Pending]]:
@@ -584,13 +587,6 @@ def _chunks(pending: list[Pending]) -> list[list[Pending]]:
     return chunks
 
 
-def _configure(con: duckdb.DuckDBPyConnection, memory_limit: str) -> None:
-    # Order of rows in landing tables means nothing (every row carries its record number); not keeping it
-    # lets DuckDB write in parallel with bounded memory. Temporary tables spill next to the warehouse.
-    con.execute("set preserve_insertion_order = false")
-    con.execute(f"set memory_limit = {quote_literal(memory_limit)}")
-
-
 def ingest_input(
     warehouse: Path,
     landing: Path,
@@ -602,7 +598,6 @@ def ingest_input(
     run_id: str | None = None,
     now: datetime | None = None,
     progress: Callable[[str], None] | None = None,
-    memory_limit: str = "2GB",
 ) -> IngestResult:
     """Ingest every new file of one input. Raises LandingFileError before loading anything when any new
     file is unusable, naming the file and the column."""
@@ -615,16 +610,25 @@ def ingest_input(
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     params = {"now": now, "currency": currency, "currencies": sorted(set(currencies) | {currency})}
 
+    # The connection keeps the run's memory limit and spills into the home (orchestration.warehouse); the
+    # order of rows in landing tables means nothing (every row carries its record number), so it is not kept.
     with connect(warehouse, timezone=timezone) as con:
-        _configure(con, memory_limit)
         ensure_landing_schema(con)
         pending: list[Pending] = []
         problems = []
-        for file, sha in _fingerprints(con, spec, discover(input_dir, landing), result):
+        for file, found in _new_files(con, spec, discover(input_dir, landing), result):
             try:
                 header = None if is_blank(file) else _check_header(spec, file, read_header(con, file))
                 rows = parquet_rows(con, file) if header is not None and file.format == "parquet" else 0
-                pending.append(Pending(file=file, sha=sha, header=header, rows=rows))
+                pending.append(
+                    Pending(
+                        file=file,
+                        sha=found.sha256,
+                        header=header,
+                        rows=rows,
+                        mixed_line_endings=found.mixed_line_endings,
+                    )
+                )
             except LandingFileError as exc:
                 problems.append(str(exc))
         if problems:
