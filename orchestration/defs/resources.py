@@ -18,46 +18,34 @@ from orchestration.settings import Settings
 
 
 class TierflowResource(dg.ConfigurableResource):
-    """Paths of one tierflow deployment. Built from `Settings` (environment variables with defaults)."""
+    """Paths of one tierflow deployment. Built from `Settings` (environment variables with defaults), which
+    holds the defaults and the validation: the fields here only carry them to the assets."""
 
     home: str
     landing: str
     policy: str
     expectations: str
-    bi_targets: str = "duckdb,parquet"
-    target: str = "duckdb"
-    pg_schema: str = "tierflow"
-    pg_reader_role: str | None = None
-    crm_batch_size: int = 500
-    crm_timeout_seconds: float = 10.0
-    crm_rate_limit: float = 5.0
-    crm_max_attempts: int = 5
-    retry_attempts: int = 3
-    retry_base_seconds: float = 10.0
+    bi_targets: str
+    target: str
+    pg_schema: str
+    pg_reader_role: str | None
+    crm_batch_size: int
+    crm_timeout_seconds: float
+    crm_rate_limit: float
+    crm_max_attempts: int
+    retry_attempts: int
+    retry_base_seconds: float
 
     @classmethod
     def from_settings(cls, settings: Settings) -> TierflowResource:
-        delivery = settings.model_dump(
-            include={
-                "bi_targets",
-                "target",
-                "pg_schema",
-                "pg_reader_role",
-                "crm_batch_size",
-                "crm_timeout_seconds",
-                "crm_rate_limit",
-                "crm_max_attempts",
-                "retry_attempts",
-                "retry_base_seconds",
-            }
-        )
-        return cls(
-            home=str(settings.home.resolve()),
-            landing=str(settings.landing_dir.resolve()),
-            policy=str(settings.policy.resolve()),
-            expectations=str(settings.expectations.resolve()),
-            **delivery,
-        )
+        paths = {
+            "home": settings.home,
+            "landing": settings.landing_dir,
+            "policy": settings.policy,
+            "expectations": settings.expectations,
+        }
+        carried = settings.model_dump(include=set(cls.model_fields) - set(paths))
+        return cls(**{name: str(path.resolve()) for name, path in paths.items()}, **carried)
 
     @property
     def targets(self) -> set[str]:
