@@ -42,8 +42,9 @@ class ExpectationOutcome:
 @dataclass(frozen=True)
 class SuiteOutcome:
     suite: str
-    rows: int
+    rows: int  # in the table, all judged in SQL
     outcomes: list[ExpectationOutcome]
+    batch_rows: int = 0  # in the pandas frame Great Expectations validated (bounded: gates.suites)
 
     @property
     def success(self) -> bool:

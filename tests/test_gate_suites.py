@@ -58,7 +58,7 @@ def test_sql_and_great_expectations_find_the_same_broken_rows(tmp_path: Path) ->
         con.execute(TABLE)
         outcome = run_suite(con, "tiers", SPEC, PARAMETERS, name="tiers", docs_dir=tmp_path / "docs", batch_rows=100)
         frame = con.execute("select * from tiers").df()
-    assert outcome.rows == 5000
+    assert outcome.rows == 5000 and outcome.batch_rows == 100  # Great Expectations never saw the whole table
     sql = {o.expectation: o for o in outcome.outcomes}
     assert {o.expectation: o.unexpected_count for o in outcome.failed} == BROKEN
     assert sql["expect_table_row_count_to_equal"].success  # judged over all rows, not the 100-row batch

@@ -31,6 +31,7 @@ def suite_entry(table: str, outcome: SuiteOutcome) -> dict[str, Any]:
         "suite": outcome.suite,
         "table": table,
         "rows": outcome.rows,
+        "batch_rows": outcome.batch_rows,
         "success": outcome.success,
         "expectations": len(outcome.outcomes),
         "failed": [o.as_dict() for o in outcome.failed],

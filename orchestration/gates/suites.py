@@ -39,4 +39,5 @@ def run_suite(
     )
     by_index = {r.index: r.outcome for r in sql_results}
     by_index.update({i: gx_outcomes[on_batch.index(i)] for i in untranslated})
-    return SuiteOutcome(suite=name, rows=rows, outcomes=[by_index[i] for i in sorted(by_index)])
+    outcomes = [by_index[i] for i in sorted(by_index)]
+    return SuiteOutcome(suite=name, rows=rows, outcomes=outcomes, batch_rows=len(frame))
