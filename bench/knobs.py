@@ -25,7 +25,10 @@ def memory_knobs() -> dict:
     output = profile["tierflow"]["outputs"]["duckdb"]
     return {
         "pipeline_connection": pipeline,
-        "dbt_profile_settings": {k: str(v) for k, v in (output.get("settings") or {}).items()},
+        # `config_options` are given when dbt-duckdb opens the database, `settings` are SET on every cursor.
+        "dbt_profile_settings": {
+            k: str(v) for k, v in {**(output.get("config_options") or {}), **(output.get("settings") or {})}.items()
+        },
         "dbt_threads": output.get("threads"),
         "memory_limit_setting": getattr(warehouse, "MEMORY_LIMIT_ENV", None) == MEMORY_LIMIT_ENV
         or "duckdb_memory_limit" in Settings.model_fields,
