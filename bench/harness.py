@@ -68,6 +68,7 @@ def _run_summary(m: Measurement, home: Path, launched: float, finished: float) -
     out = {
         "status": summary["status"],
         "run_id": summary["run_id"],
+        "reused_run": summary.get("reused_run"),
         "message": summary.get("message"),
         "checks": len(summary["checks"]),
         "failed_checks": sum(not c["passed"] for c in summary["checks"]),
@@ -79,7 +80,20 @@ def _run_summary(m: Measurement, home: Path, launched: float, finished: float) -
     }
     if summary["run_id"]:
         out["breakdown"] = breakdown(home, summary["run_id"], launched, finished).as_dict()
+        out["suites"] = _suite_sizes(Path(summary["gates"]["report"])) if summary.get("gates") else None
     return out
+
+
+def _suite_sizes(report: Path) -> dict | None:
+    """The largest table the expectation suites judged (in SQL) and the largest frame Great Expectations saw."""
+    try:
+        suites = json.loads(report.read_text())["suites"]
+    except (OSError, ValueError, KeyError):
+        return None
+    return {
+        "largest_table_rows": max((s["rows"] for s in suites), default=0),
+        "largest_batch_rows": max((s.get("batch_rows", 0) for s in suites), default=0),
+    }
 
 
 def measure_references(zone: Zone, result: CaseResult, case_dir: Path, say) -> None:

@@ -83,7 +83,8 @@ def backfill(
             return summary.exit_code
         elapsed = time.perf_counter() - started
         log(
-            f"[{i}/{len(todo)}] {day}: published (run {summary.run_id}, {summary.seconds:.1f} s; "
+            f"[{i}/{len(todo)}] {day}: {summary.status} (run {summary.run_id or summary.reused_run}, "
+            f"{summary.seconds:.1f} s; "
             f"about {elapsed / i * (len(todo) - i):.0f} s left)"
         )
     log(f"backfill {start} → {end} complete: {len(todo)} run, {len(skipped)} skipped")

@@ -72,10 +72,11 @@ def _print_summary(summary: RunSummary) -> None:
         for tier, count in summary.tier_counts.items():
             print(f"    {tier:<12} {count:>10,}  {100 * count / total:5.1f}%", file=out)
     checks = summary.checks
-    print(
-        f"  checks    {sum(c['passed'] for c in checks)} passed, {len(summary.failed_checks)} failed",
-        file=out,
-    )
+    if summary.status != "unchanged":  # then no check ran: nothing was built
+        print(
+            f"  checks    {sum(c['passed'] for c in checks)} passed, {len(summary.failed_checks)} failed",
+            file=out,
+        )
     for check in summary.failed_checks:
         print(f"    FAILED  {check['asset']} {check['check']}", file=out)
         for failure in check.get("details", {}).get("failed") or []:
@@ -140,7 +141,7 @@ def cmd_run(args: argparse.Namespace) -> int:
     policy = load_policy(settings.policy)
     as_of = args.as_of or (datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1))
     with run_lock(settings.layout, command_line()):
-        summary = run_pipeline(settings, as_of, verbose=args.verbose, allow=_allowed(args))
+        summary = run_pipeline(settings, as_of, verbose=args.verbose, allow=_allowed(args), force=args.force)
     if args.json:
         print(json.dumps(summary.as_dict(), default=str))
     else:
@@ -178,18 +179,12 @@ def cmd_demo(args: argparse.Namespace) -> int:
     as_of = datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1)
     landing = settings.home / "demo_landing"
     _err(f"generating demo data for {args.customers:,} customers into {landing} …")
-    args.out, args.days, args.seed, args.end, args.format, args.dirty_rate = (
-        landing,
-        730,
-        7,
-        as_of,
-        "csv",
-        0.002,
-    )
-    # The run's arguments come from the `run` parser itself, so a new `run` option has its default here too.
+    # Both commands' arguments come from their own parsers, so a new option has its default here too.
+    generate_args = ["generate", "--customers", str(args.customers), "--out", str(landing), "--days", "730"]
+    generate_args += ["--seed", "7", "--end", as_of.isoformat(), "--format", "csv", "--dirty-rate", "0.002"]
     run_args = ["run", "--landing", str(landing), "--as-of", as_of.isoformat(), "--home", str(settings.home)]
     with run_lock(settings.layout, command_line()):
-        cmd_generate(args)
+        cmd_generate(build_parser().parse_args(generate_args))
         _err(f"running the tier job as of {as_of} …")
         return cmd_run(build_parser().parse_args(run_args + (["--verbose"] if args.verbose else [])))
 
@@ -312,6 +307,12 @@ def build_parser() -> argparse.ArgumentParser:
         choices=TARGETS,
         help="engine dbt builds the models on (default $TIERFLOW_TARGET or duckdb); postgres needs "
         "TIERFLOW_ENGINE_PG_DSN, spark needs pip install '.[spark]' and Java 17",
+    )
+    run.add_argument(
+        "--force",
+        action="store_true",
+        help="recompute even when nothing changed since the last complete run (same landing files, policy, "
+        "overrides, expectations, code, settings and as-of date); without it such a run does nothing, exit 0",
     )
     run.add_argument("--json", action="store_true", help="print one JSON summary object on stdout")
     run.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")

@@ -74,6 +74,7 @@ def clean_stale(home: Home) -> list[str]:
         (home.crm_exports, ".*.staged"),
         (home.root / "reports", ".*.staged"),
         (home.runs, "*/.*.staged"),
+        (home.runs, ".*.staged"),  # the record of the last complete run (orchestration.unchanged)
     ]
     for directory, pattern in patterns:
         for path in directory.glob(pattern) if directory.is_dir() else []:

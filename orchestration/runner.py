@@ -29,15 +29,17 @@ from orchestration.resource_errors import dbt_errors, disk_nearly_full, explain
 from orchestration.secrets import redact
 from orchestration.settings import Settings
 from orchestration.sql_safety import check_layout
+from orchestration.unchanged import Reusable, forget, input_fingerprint, remember, reusable
 
 EXIT_PUBLISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BLOCKED = 0, 1, 2, 3
 
 
 @dataclass
 class RunSummary:
-    status: str  # published | blocked | error
+    status: str  # published | unchanged | blocked | error
     as_of: str
     run_id: str | None = None
+    reused_run: str | None = None  # unchanged: the run whose publication stands (orchestration.unchanged)
     policy_version: str | None = None
     inputs: dict[str, dict] = field(default_factory=dict)
     checks: list[dict] = field(default_factory=list)
@@ -54,7 +56,7 @@ class RunSummary:
 
     @property
     def exit_code(self) -> int:
-        if self.status == "published":
+        if self.status in ("published", "unchanged"):
             return EXIT_PUBLISHED
         if self.status == "blocked":
             return EXIT_BLOCKED
@@ -69,6 +71,7 @@ class RunSummary:
             "status": self.status,
             "as_of": self.as_of,
             "run_id": self.run_id,
+            "reused_run": self.reused_run,
             "policy_version": self.policy_version,
             "inputs": self.inputs,
             "customers": self.customers,
@@ -168,10 +171,37 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
     return summary
 
 
+def _unchanged(summary: RunSummary, reuse: Reusable) -> RunSummary:
+    """Nothing to do: what the matched run published still stands, and is what this run would publish."""
+    previous = reuse.summary
+    summary.status, summary.reused_run = "unchanged", reuse.run_id
+    summary.policy_version = previous.get("policy_version")
+    summary.tier_counts = previous.get("tier_counts") or {}
+    summary.customers = previous.get("customers") or {}
+    summary.published = previous.get("published") or {}
+    summary.message = (
+        f"nothing new since run {reuse.run_id}: the same landing files, policy, overrides, expectations, code, "
+        "settings and as-of date, so nothing was recomputed and its publication stands (--force recomputes)"
+    )
+    return summary
+
+
+def _is_complete(summary: RunSummary) -> bool:
+    """Published, and the CRM webhook (if one is set) has every delta: nothing left for a re-run to do."""
+    sync = str((summary.crm.get("sync") or {}).get("status", "disabled"))
+    return summary.status == "published" and (sync == "complete" or sync.startswith("disabled"))
+
+
 def run_pipeline(
-    settings: Settings, as_of: date, *, verbose: bool = False, allow: dict[str, str] | None = None
+    settings: Settings,
+    as_of: date,
+    *,
+    verbose: bool = False,
+    allow: dict[str, str] | None = None,
+    force: bool = False,
 ) -> RunSummary:
-    """Ingest, transform, gate and publish as of `as_of`. Never raises for bad input: see the summary."""
+    """Ingest, transform, gate and publish as of `as_of`, unless nothing changed since the last complete run
+    (`force` recomputes anyway). Never raises for bad input: see the summary."""
     started = time.perf_counter()
     summary = RunSummary(status="error", as_of=as_of.isoformat())
     check_layout(settings.layout.root, settings.layout.managed)  # UnsafeNameError: bad configuration, exit 2
@@ -187,6 +217,14 @@ def run_pipeline(
         summary.message = str(exc)
         summary.is_bad_input = exc.is_config
         return summary
+    # A run let through a breaker by --allow is never reused: without the override it would be blocked.
+    digest = None if allow else input_fingerprint(settings, as_of)
+    reuse = None if force else reusable(layout, digest)
+    if reuse is not None:
+        summary = _unchanged(summary, reuse)
+        summary.seconds = time.perf_counter() - started
+        return summary
+    forget(layout)
     defs = build_definitions(settings)
     layout.dagster_home.mkdir(parents=True, exist_ok=True)
     with (
@@ -226,4 +264,6 @@ def run_pipeline(
     staged = summary.summary_path.with_name(".summary.json.staged")
     staged.write_text(json.dumps(summary.as_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(staged, summary.summary_path)
+    if digest is not None and summary.run_id and _is_complete(summary):
+        remember(layout, summary.run_id, digest, summary.as_dict())
     return summary

@@ -14,6 +14,7 @@ from orchestration.published_state import record_publication
 from orchestration.publishing import discard_staged_parquet, publish_duckdb_file, publish_parquet_latest, stage_parquet
 from orchestration.secrets import pg_dsn
 from orchestration.sql_safety import identifier
+from orchestration.unchanged import forget
 from orchestration.warehouse import connect
 
 OWNERS = ["team:data-platform"]
@@ -54,6 +55,7 @@ def tier_counts(tierflow: TierflowResource) -> tuple[dict[str, int], dict[str, i
 def _publish_bi(context: dg.AssetExecutionContext, tierflow: TierflowResource, tables: tuple[str, ...]) -> dict:
     run = _current_run(tierflow, tables)
     layout = tierflow.layout
+    forget(layout)  # a run launched by Dagster changes the published state too
     fault_point("publish.start")
     staged = stage_parquet(layout, tables=list(tables), overrides=allowed_breakers(context.run.tags) or None, **run)
     fault_point("publish.parquet_staged")
