@@ -147,13 +147,12 @@ def snapshot_warehouse(live: Path, scratch: Path) -> float:
 
 def build_tier_models(warehouse: Path, target_dir: Path) -> None:
     """`dbt run` of the tier mart and everything it reads, into `warehouse` (never the live one)."""
-    from dagster_dbt import DbtCliResource
     from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
     from orchestration.defs.dbt.assets import warehouse_environment
-    from orchestration.defs.dbt.project import dbt_executable, dbt_project
+    from orchestration.defs.dbt.project import dbt_cli, dbt_project
 
-    dbt = DbtCliResource(project_dir=dbt_project(), dbt_executable=dbt_executable())
+    dbt = dbt_cli(dbt_project())
     with warehouse_environment(warehouse):
         invocation = dbt.cli(["run", "--select", f"+{TIER_MODEL}", "--quiet"], target_path=target_dir)
         try:

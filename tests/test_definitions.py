@@ -6,13 +6,17 @@ from __future__ import annotations
 import subprocess
 import sys
 from datetime import datetime
+from importlib.metadata import version
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import dagster as dg
 import pytest
+from dagster_dbt import DbtCliResource
+from packaging.version import Version
 
 from orchestration.defs import build_definitions
+from orchestration.defs.dbt.project import TierflowDbtCli
 from orchestration.defs.gates import GATE_CHECKS
 from orchestration.paths import REPO_ROOT
 from orchestration.settings import Settings
@@ -77,3 +81,15 @@ def test_dagster_definitions_validate(tmp_path: Path) -> None:
     )
     assert done.returncode == 0, done.stderr[-3000:]
     assert "All code locations passed validation" in done.stderr + done.stdout
+
+
+def test_dbt_commands_start_without_a_second_dbt_or_an_in_process_adapter(defs: dg.Definitions, tmp_path: Path) -> None:
+    # The overrides replace dagster-dbt members by name: an upgrade that renames them must fail here.
+    assert {"_cli_version", "_initialize_dbt_core_adapter"} <= set(vars(DbtCliResource))
+    dbt = defs.resources["dbt"]
+    assert isinstance(dbt, TierflowDbtCli)
+    invocation = dbt.cli(["debug", "--config-dir"], target_path=tmp_path / "target", raise_on_error=False)
+    invocation.wait()
+    assert invocation.is_successful()
+    assert invocation.adapter is None
+    assert dbt._cli_version == Version(version("dbt-core")) and dbt._cli_version.major == 1

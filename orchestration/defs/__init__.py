@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import dagster as dg
-from dagster_dbt import DbtCliResource
 
 from orchestration.defs.checks import build_suite_check
 from orchestration.defs.dbt.assets import build_dbt_assets
-from orchestration.defs.dbt.project import dbt_executable, dbt_project, prepare_manifest, published_models
+from orchestration.defs.dbt.project import dbt_cli, dbt_project, prepare_manifest, published_models
 from orchestration.defs.gates import run_gates
 from orchestration.defs.ingest import ingest_assets, reconciliation_checks, run_parameters
 from orchestration.defs.publish import build_publish_assets
@@ -41,6 +40,6 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         sensors=[build_landing_sensor(tier_job, str(settings.landing_dir.resolve()), timezone)],
         resources={
             "tierflow": TierflowResource.from_settings(settings),
-            "dbt": DbtCliResource(project_dir=project, dbt_executable=dbt_executable(), target=settings.target),
+            "dbt": dbt_cli(project, target=settings.target),
         },
     )
