@@ -227,10 +227,10 @@ def run_pipeline(
     forget(layout)
     defs = build_definitions(settings)
     layout.dagster_home.mkdir(parents=True, exist_ok=True)
+    # A batch run writes its own summary; Dagster's first-run telemetry banner on stderr is noise there.
+    overrides = {**event_log_override(layout.dagster_home), "telemetry": {"enabled": False}}
     with (
-        dg.DagsterInstance.from_ref(
-            InstanceRef.from_dir(str(layout.dagster_home), overrides=event_log_override(layout.dagster_home))
-        ) as instance,
+        dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(layout.dagster_home), overrides=overrides)) as instance,
         contextlib.redirect_stdout(DbtEchoFilter(verbose)),
     ):
         # What a killed run left behind (see orchestration.recovery); the caller holds the run lock.
