@@ -1,22 +1,22 @@
 {#- Generic test: none of `columns` holds a null. One scan and one dbt node per model: a not_null test per
     column cost ~0.1 s of dbt overhead each (compile, run, events), most of a small run's dbt time. Keys
-    keep their own unique + not_null tests. A row returned names a column and how many rows are null. -#}
+    keep their own unique + not_null tests. On failure it returns one row: every column's null count. -#}
 {% test not_null_columns(model, columns) %}
     with null_counts as (
         select
             {%- for column in columns %}
-            sum(case when {{ column }} is null then 1 else 0 end) as nulls_{{ loop.index }}{{ "," if not loop.last }}
+            sum(case when {{ column }} is null then 1 else 0 end) as {{ column }}_nulls{{ "," if not loop.last }}
             {%- endfor %}
         from {{ model }}
     ),
 
     final as (
-        {%- for column in columns %}
-        select '{{ column }}' as column_name, nulls_{{ loop.index }} as null_rows
+        select *
         from null_counts
-        where nulls_{{ loop.index }} > 0
-        {{ "union all" if not loop.last }}
-        {%- endfor %}
+        where
+            {%- for column in columns %}
+            {{ column }}_nulls > 0{{ " or" if not loop.last }}
+            {%- endfor %}
     )
 
     select * from final
