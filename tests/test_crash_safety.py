@@ -256,17 +256,16 @@ def test_a_postgres_error_that_echoes_the_dsn_is_redacted(tmp_path: Path, monkey
 
 # --- crashes ----------------------------------------------------------------------------------------------
 
-# Stage boundaries and the middle of every multi-step publication, in pipeline order; with the two random
-# kills below, fourteen kills.
+# One kill per kind of state a crash can leave, in pipeline order; with the random kill below, ten kills.
+# Left out as the same kind as a kept one (each costs a run): gate.customer_tiers (nothing published yet,
+# as dbt.midway), publish.duckdb_table_written (a staged file, as parquet_file_written) and
+# publish.parquet_switched (new outputs not yet recorded, as duckdb_replaced).
 KILL_POINTS = [
     "ingest.orders",
     "dbt.midway",
-    "gate.customer_tiers",
     "publish.parquet_file_written",
     "publish.postgres_loaded",
-    "publish.duckdb_table_written",
     "publish.duckdb_replaced",
-    "publish.parquet_switched",
     "publish.recording",
     "publish.recorded",
     "export.file_written",
@@ -309,10 +308,9 @@ def test_a_run_killed_at_any_stage_leaves_old_or_new_and_the_next_run_recovers(b
     pg = (PG_DSN, schema)
     rng = random.Random(6)
     plan: list[tuple[str, float | None]] = [(point, None) for point in KILL_POINTS]
-    # Random SIGKILLs from outside as well, one in the first and one in the second half of a run (as long as
-    # the D2 run took: a run that finished first would publish D2 and leave the later points unreached).
-    plan.insert(2, ("random", rng.uniform(0.1, 0.3) * baseline.d2_seconds))
-    plan.insert(6, ("random", rng.uniform(0.35, 0.6) * baseline.d2_seconds))
+    # A SIGKILL from outside as well, in the first 60% of a run (of as long as the D2 run took: a run that
+    # finished first would publish D2 and leave the later points unreached), which also takes dbt's process.
+    plan.insert(2, ("random", rng.uniform(0.1, 0.6) * baseline.d2_seconds))
     for point, delay in plan:
         code = _killed_run(baseline, home, {**env, "TIERFLOW_FAULT_POINT": point}, delay)
         assert code == -signal.SIGKILL, f"{point} ({delay or 0:.1f} s): the run was not killed (exit {code})"
