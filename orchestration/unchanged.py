@@ -28,13 +28,14 @@ from pathlib import Path
 
 import duckdb
 
+from orchestration.ingest.files import sha256_of
 from orchestration.overrides import ENV as OVERRIDES_ENV
 from orchestration.overrides import OverridesError, resolve_location
 from orchestration.paths import REPO_ROOT, Home
 from orchestration.policy import load_policy
-from orchestration.published_state import SCHEMA
+from orchestration.published_state import publish_log_rows
 from orchestration.settings import Settings
-from orchestration.warehouse import connect, table_exists
+from orchestration.warehouse import connect
 
 RECORD_NAME = "last_complete_run.json"
 # tierflow's code and project files: a change to any of them may change what a run computes.
@@ -61,10 +62,6 @@ def forget(layout: Home) -> None:
     record_path(layout).unlink(missing_ok=True)
 
 
-def _file_digest(path: Path) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
 def _code_files() -> list[Path]:
     found = []
     for name in CODE_DIRS:
@@ -89,9 +86,9 @@ def fingerprint(settings: Settings, as_of: date) -> str:
     """A digest of everything a run's result depends on (see the module docstring)."""
     landing = settings.landing_dir
     listing = sorted(
-        (p.relative_to(landing).as_posix(), p.stat().st_size, p.stat().st_mtime_ns)
+        (p.relative_to(landing).as_posix(), stat.st_size, stat.st_mtime_ns)
         for p in landing.rglob("*")
-        if p.is_file()
+        if p.is_file() and (stat := p.stat())
     )
     policy = load_policy(settings.policy)
     overrides = resolve_location(os.environ.get(OVERRIDES_ENV) or policy.overrides, landing, settings.home)
@@ -99,10 +96,10 @@ def fingerprint(settings: Settings, as_of: date) -> str:
     facts = {
         "as_of": as_of.isoformat(),
         "landing": listing,
-        "overrides": _file_digest(overrides) if overrides else None,
-        "policy": _file_digest(settings.policy),
-        "expectations": {p.relative_to(settings.expectations).as_posix(): _file_digest(p) for p in expectations},
-        "code": {p.relative_to(REPO_ROOT).as_posix(): _file_digest(p) for p in _code_files()},
+        "overrides": sha256_of(overrides) if overrides else None,
+        "policy": sha256_of(settings.policy),
+        "expectations": {p.relative_to(settings.expectations).as_posix(): sha256_of(p) for p in expectations},
+        "code": {p.relative_to(REPO_ROOT).as_posix(): sha256_of(p) for p in _code_files()},
         "libraries": _library_versions(),
         "settings": settings.model_dump(mode="json"),
         # Secrets and switches live here too (a DSN, a webhook URL): a digest, never written out.
@@ -123,10 +120,8 @@ def _last_published_run(warehouse: Path) -> str | None:
     if not warehouse.exists():
         return None
     with connect(warehouse, read_only=True) as con:
-        if not table_exists(con, SCHEMA, "publish_log"):
-            return None
-        rows = con.execute(f"select run_id from {SCHEMA}.publish_log order by published_at desc limit 1").fetchall()
-    return rows[0][0] if rows else None
+        rows = publish_log_rows(con)
+    return rows[-1][0] if rows else None  # oldest first; run_id leads every row
 
 
 def input_fingerprint(settings: Settings, as_of: date) -> str | None:
