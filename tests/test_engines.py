@@ -79,6 +79,18 @@ def test_postgres_engine_publishes_what_duckdb_publishes(
         count = conn.execute("select count(*) from marts.customer_tiers").fetchone()[0]
     assert count == len(published_rows(postgres_run)["customer_tiers"])
 
+    # The facts model is incremental on PostgreSQL too: a customer whose rows no longer match their facts'
+    # checksum is recomputed by the next run (nothing else changed), and the publication is still DuckDB's.
+    with psycopg.connect(engine_database) as conn:
+        conn.execute(
+            "update intermediate.int_customer_days_accumulated set cumulative_spend = cumulative_spend + 1000000, "
+            "input_checksum = 0 "
+            "where customer_id = (select min(customer_id) from intermediate.int_customer_days_accumulated)"
+        )
+    code, summary = postgres_run(landing, AS_OF, "--target", "postgres", "--force")
+    assert code == 0, summary.get("message")
+    assert_same_tables(published_rows(duckdb_run), published_rows(postgres_run), "postgres, incremental")
+
 
 @pytest.mark.slow
 def test_spark_engine_publishes_what_duckdb_publishes(landing: Path, duckdb_run: Runner, tmp_path: Path) -> None:

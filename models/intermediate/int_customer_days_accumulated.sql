@@ -1,139 +1,104 @@
 -- Net spend, counted orders and points per customer per *counted* local date, with running totals, so the
 -- total over any window (start, end] is a lookup: cumulative(end) - cumulative(start) (see cumulative_at).
--- An order counts qualification.pending_days after its local order date (refund cooling-off); engagement
--- events count on their local date. Points of an order: floor(net spend x per_unit x multiplier), the
--- multiplier being the largest of the policy's multipliers covering the local order date (and category).
+--
+-- Incremental where the engine can delete (DuckDB, PostgreSQL): a daily run must not recompute two years of
+-- days for every member. Each customer's rows carry a checksum of the facts they were computed from; the
+-- pre-hook deletes the rows of customers whose facts changed (new or late-refunded orders, pending orders
+-- maturing, a new policy, an earlier as-of date) and this model computes the customers missing from the
+-- table. Spark's Parquet tables cannot delete rows, so Spark rebuilds the table.
+{{
+    config(
+        materialized=('table' if target.type == 'spark' else 'incremental'),
+        incremental_strategy='append',
+        on_schema_change='append_new_columns',
+        pre_hook="{{ forget_changed_customer_days(ref('int_customer_facts_dated')) }}",
+    )
+}}
+
 with
-
-orders as (
-
-    select * from {{ ref('int_orders_valued') }}
-
-),
-
-events as (
-
-    select * from {{ ref('stg_landing__events') }}
-
-),
-
-run_parameters as (
-
-    select * from {{ ref('stg_tierflow__run_parameters') }}
-
-),
-
-engine as (
-
-    select * from {{ ref('stg_tierflow__policy_engine') }}
-
-),
-
-multipliers as (
-
-    select * from {{ ref('stg_tierflow__policy_point_multipliers') }}
-
-),
-
-event_points as (
-
-    select * from {{ ref('stg_tierflow__policy_point_events') }}
-
-),
-
-order_factors as (
-
-    select
-        orders.order_id,
-        max(multipliers.factor) as factor
-
-    from orders
-    inner join multipliers
-        on orders.order_date between multipliers.start_date and multipliers.end_date
-        and (multipliers.product_category is null or multipliers.product_category = orders.product_category)
-    group by orders.order_id
-
-),
-
-counted_orders as (
-
-    select
-        orders.customer_id,
-        cast({{ dbt.dateadd('day', 'engine.pending_days', 'orders.order_date') }} as date) as fact_date,
-        orders.net_spend,
-        case when orders.is_counted_order then 1 else 0 end as order_count,
-        cast(floor(orders.net_spend * engine.points_per_unit * coalesce(order_factors.factor, 1)) as integer)
-            as points
-
-    from orders
-    cross join engine
-    left join order_factors
-        on orders.order_id = order_factors.order_id
-
-),
-
-counted_events as (
-
-    select
-        events.customer_id,
-        {{ to_local_date('events.occurred_at', 'run_parameters.policy_timezone') }} as fact_date,
-        event_points.points
-
-    from events
-    cross join run_parameters
-    inner join event_points
-        on events.event_type = event_points.event_type
-
-),
 
 facts as (
 
-    select customer_id, fact_date, net_spend, order_count, points from counted_orders
-    union all
-    select customer_id, fact_date, 0 as net_spend, 0 as order_count, points from counted_events
+    select * from {{ ref('int_customer_facts_dated') }}
+
+),
+
+{% if is_incremental() %}
+kept_customers as (
+
+    select distinct customer_id from {{ this }}
+
+),
+{% endif %}
+
+changed_facts as (
+
+    select facts.*
+
+    from facts
+    {% if is_incremental() %}
+    where not exists (
+        select 1 from kept_customers where kept_customers.customer_id = facts.customer_id
+    )
+    {% endif %}
+
+),
+
+checksums as (
+
+    select
+        customer_id,
+        {{ fact_checksum(customer_fact_columns()) }} as input_checksum
+
+    from changed_facts
+    group by customer_id
 
 ),
 
 per_day as (
 
     select
-        facts.customer_id,
-        facts.fact_date,
-        sum(facts.net_spend) as day_spend,
-        sum(facts.order_count) as day_orders,
-        sum(facts.points) as day_points
+        customer_id,
+        fact_date,
+        sum(net_spend) as day_spend,
+        sum(order_count) as day_orders,
+        sum(points) as day_points
 
-    from facts
-    cross join run_parameters
-    -- Point in time: a pending order is not counted yet, a later event is invisible.
-    where facts.fact_date <= run_parameters.as_of_date
-    group by facts.customer_id, facts.fact_date
+    from changed_facts
+    group by customer_id, fact_date
 
 ),
 
 final as (
 
     select
-        customer_id,
-        fact_date,
-        cast(day_spend as numeric(18, 2)) as day_spend,
-        cast(day_orders as integer) as day_orders,
-        cast(day_points as bigint) as day_points,
-        cast(sum(day_spend) over (
-            partition by customer_id order by fact_date rows between unbounded preceding and current row
+        per_day.customer_id,
+        per_day.fact_date,
+        cast(per_day.day_spend as numeric(18, 2)) as day_spend,
+        cast(per_day.day_orders as integer) as day_orders,
+        cast(per_day.day_points as bigint) as day_points,
+        cast(sum(per_day.day_spend) over (
+            partition by per_day.customer_id order by per_day.fact_date
+            rows between unbounded preceding and current row
         ) as numeric(18, 2)) as cumulative_spend,
-        cast(sum(day_orders) over (
-            partition by customer_id order by fact_date rows between unbounded preceding and current row
+        cast(sum(per_day.day_orders) over (
+            partition by per_day.customer_id order by per_day.fact_date
+            rows between unbounded preceding and current row
         ) as integer) as cumulative_orders,
-        cast(sum(day_points) over (
-            partition by customer_id order by fact_date rows between unbounded preceding and current row
+        cast(sum(per_day.day_points) over (
+            partition by per_day.customer_id order by per_day.fact_date
+            rows between unbounded preceding and current row
         ) as bigint) as cumulative_points,
-        fact_date as valid_from,
+        per_day.fact_date as valid_from,
         coalesce(
-            lead(fact_date) over (partition by customer_id order by fact_date), cast('9999-12-31' as date)
-        ) as valid_until
+            lead(per_day.fact_date) over (partition by per_day.customer_id order by per_day.fact_date),
+            cast('9999-12-31' as date)
+        ) as valid_until,
+        checksums.input_checksum
 
     from per_day
+    inner join checksums
+        on per_day.customer_id = checksums.customer_id
 
 )
 

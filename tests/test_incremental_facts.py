@@ -1,0 +1,109 @@
+"""The per-customer-day facts are incremental (issue 7): a run recomputes only the customers whose facts changed,
+and the table always equals a full rebuild, whatever changed in between (new orders, a late refund, an
+earlier as-of date). Real dbt runs on a real warehouse; the full rebuild runs on a copy."""
+
+from __future__ import annotations
+
+import csv
+import shutil
+from datetime import date, timedelta
+from pathlib import Path
+
+import duckdb
+
+from orchestration.cli import main
+from orchestration.defs.dbt.assets import warehouse_environment
+from orchestration.defs.dbt.project import dbt_cli, dbt_project
+from orchestration.policy import load_policy
+from orchestration.run_parameters import write_run_parameters
+from orchestration.warehouse import connect
+from tests.conftest import Runner, write_csv
+
+MODEL = "int_customer_days_accumulated"
+TABLE = f"intermediate.{MODEL}"
+END = date(2026, 10, 31)
+
+
+def build_model(warehouse: Path, target: Path, *args: str) -> None:
+    """`dbt run` of the facts model alone, as the pipeline's `dbt build` would run it."""
+    with warehouse_environment(warehouse):
+        dbt_cli(dbt_project()).cli(["run", "--select", MODEL, "--quiet", *args], target_path=target).wait()
+
+
+def differing_customers(warehouse: Path, scratch: Path) -> set[str]:
+    """Customers whose rows differ from a full rebuild of the model under the same run parameters."""
+    scratch.mkdir(parents=True)
+    copy = scratch / "warehouse.duckdb"
+    shutil.copyfile(warehouse, copy)
+    build_model(copy, scratch / "target", "--full-refresh")
+    with duckdb.connect(str(copy)) as con:
+        con.execute(f"attach '{warehouse}' as live (read_only)")
+        rows = con.execute(
+            f"""
+            select customer_id from (select * from live.{TABLE} except all select * from {TABLE})
+            union all
+            select customer_id from (select * from {TABLE} except all select * from live.{TABLE})
+            """
+        ).fetchall()
+    return {row[0] for row in rows}
+
+
+def late_refund(landing: Path, before: date) -> tuple[str, str]:
+    """A later orders file fully refunding a completed order placed before `before`; its order and customer."""
+    files = sorted((landing / "orders").glob("*.csv"))
+    with files[0].open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    refunded = next(r for r in rows if r["status"] == "completed" and r["order_ts"][:10] < before.isoformat())
+    write_csv(
+        landing / "orders" / "orders_late_refunds.csv",
+        [{**refunded, "status": "refunded", "refunded_amount": refunded["amount"]}],
+        list(rows[0]),
+    )
+    return refunded["order_id"], refunded["customer_id"]
+
+
+def last_cumulative_spend(warehouse: Path, customer: str) -> float:
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        rows = con.execute(
+            f"select cumulative_spend from {TABLE} where customer_id = ? order by fact_date desc limit 1", [customer]
+        ).fetchall()
+    return float(rows[0][0])
+
+
+def test_only_changed_customers_are_recomputed_and_the_table_equals_a_full_rebuild(tmp_path: Path) -> None:
+    landing = tmp_path / "landing"
+    generate = ["generate", "--customers", "120", "--days", "90", "--end", END.isoformat(), "--out", str(landing)]
+    assert main(generate) == 0
+    run = Runner(tmp_path / "home")
+    warehouse = run.home / "warehouse" / "warehouse.duckdb"
+    assert run(landing, END)[0] == 0
+    assert differing_customers(warehouse, tmp_path / "rebuild-1") == set()
+
+    # Rows altered behind the model's back show what a run recomputes: `untouched` keeps its altered points (its
+    # facts did not change, so it is not recomputed); `stale`, whose checksum no longer matches, is recomputed.
+    untouched, stale = (r[0] for r in run.warehouse(f"select distinct customer_id from {TABLE} order by 1 limit 2"))
+    with connect(warehouse) as con:
+        con.execute(f"update {TABLE} set day_points = day_points + 1000 where customer_id = ?", [untouched])
+        con.execute(f"update {TABLE} set day_spend = -1, input_checksum = 0 where customer_id = ?", [stale])
+    build_model(warehouse, tmp_path / "target-2")
+    assert differing_customers(warehouse, tmp_path / "rebuild-2") == {untouched}
+
+    # A customer missing from the table is computed again; then a real daily run: the next day's orders and a
+    # late refund of an order placed weeks ago (it reopens that customer's old days).
+    with connect(warehouse) as con:
+        con.execute(f"delete from {TABLE} where customer_id = ?", [untouched])
+    assert main([*generate, "--next-days", "1"]) == 0
+    _, refunded_customer = late_refund(landing, END - timedelta(days=30))
+    spend_before = last_cumulative_spend(warehouse, refunded_customer)
+    code, summary = run(landing, END + timedelta(days=1))
+    assert code == 0, summary
+    assert differing_customers(warehouse, tmp_path / "rebuild-3") == set()
+    assert last_cumulative_spend(warehouse, refunded_customer) < spend_before
+
+    # An earlier as-of date: facts after it disappear, and customers with none left disappear with them.
+    earlier = END - timedelta(days=45)
+    with connect(warehouse) as con:
+        write_run_parameters(con, run_id="back-dated", as_of=earlier, policy=load_policy(run.policy))
+    build_model(warehouse, tmp_path / "target-4")
+    assert differing_customers(warehouse, tmp_path / "rebuild-4") == set()
+    assert run.warehouse(f"select max(fact_date) from {TABLE}")[0][0] <= earlier
