@@ -153,7 +153,7 @@ def case_section(case: dict) -> list[str]:
     for key, label in RUNS:
         run = case["runs"].get(key, {})
         if "breakdown" in run:
-            out += _breakdown_table(label, Breakdown.from_dict(run["breakdown"]), m[key]["seconds"], key == "full")
+            out += _breakdown_table(label, Breakdown.from_dict(run["breakdown"]), m[key]["seconds"])
     return out
 
 
@@ -182,13 +182,13 @@ def _run_note(case: dict, key: str) -> str:
     )
 
 
-def _breakdown_table(label: str, b: Breakdown, wall: float, with_models: bool) -> list[str]:
+def _breakdown_table(label: str, b: Breakdown, wall: float) -> list[str]:
     out = [f"### Where the time goes: {label}", "", "| stage | s | share of wall |", "| --- | ---: | ---: |"]
     for stage, seconds in b.stages:
         out.append(f"| {stage} | {seconds:.1f} | {seconds / wall:.0%} |")
     out.append(f"| **wall time** | **{wall:.1f}** | |")
     out.append("")
-    if with_models and b.models:
+    if b.models:
         tests, test_s = b.dbt_tests
         out += [
             f"dbt per model (dbt's `run_results.json`; dbt runs 2 threads, so these overlap; "

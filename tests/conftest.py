@@ -41,6 +41,7 @@ HEAVY_FIRST = (
     "test_end_to_end",
     "test_tier_rules",
     "test_postgres_publication",
+    "test_incremental_facts",
     "test_backfill",
     "test_gates_and_bad_input",
 )
