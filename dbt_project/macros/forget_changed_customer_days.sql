@@ -9,20 +9,28 @@
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
         {%- if 'input_checksum' in columns -%}
     delete from {{ this }} as stale
-    where not exists (
-        select 1
-        from (
+    where stale.customer_id in (
+        -- Every row of a customer carries the checksum; the last row alone is read (1 row per customer).
+        select stored.customer_id
+        from {{ this }} as stored
+        left join (
             select customer_id, {{ fact_checksum(customer_fact_columns()) }} as input_checksum
             from {{ facts }}
             group by customer_id
         ) as current_facts
-        where current_facts.customer_id = stale.customer_id
-            and current_facts.input_checksum = stale.input_checksum
+            on stored.customer_id = current_facts.customer_id
+        where stored.valid_until = {{ open_end_date() }}
+            and (current_facts.input_checksum is null or current_facts.input_checksum <> stored.input_checksum)
     )
         {%- else -%}
     delete from {{ this }}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- valid_until of a customer's last row in int_customer_days_accumulated. -#}
+{% macro open_end_date() -%}
+    cast('9999-12-31' as date)
 {%- endmacro %}
 
 {#- The columns of int_customer_facts_dated that a customer's days are computed from. -#}

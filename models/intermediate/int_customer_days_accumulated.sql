@@ -26,7 +26,8 @@ facts as (
 {% if is_incremental() %}
 kept_customers as (
 
-    select distinct customer_id from {{ this }}
+    -- One row per customer: the last (the pre-hook left only customers whose facts did not change).
+    select customer_id from {{ this }} where valid_until = {{ open_end_date() }}
 
 ),
 {% endif %}
@@ -92,7 +93,7 @@ final as (
         per_day.fact_date as valid_from,
         coalesce(
             lead(per_day.fact_date) over (partition by per_day.customer_id order by per_day.fact_date),
-            cast('9999-12-31' as date)
+            {{ open_end_date() }}
         ) as valid_until,
         checksums.input_checksum
 
