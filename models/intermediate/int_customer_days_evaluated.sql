@@ -157,22 +157,32 @@ bounded as (
 
 ),
 
+cumulative as (
+
+    {{ cumulative_lookups('bounded', ['customer_id', 'day_index'], {
+        'at_day': 'day_date',
+        'at_period_start': 'period_start_date',
+        'at_previous_period_start': 'previous_period_start_date',
+        'at_inactivity_start': 'inactivity_start_date',
+    }) }}
+
+),
+
 measured as (
 
     select
         bounded.*,
         {%- for measure in ['spend', 'orders', 'points'] %}
-        {{ cumulative_between('at_period_start', 'at_day', measure) }} as period_{{ measure }},
-        {{ cumulative_between('at_previous_period_start', 'at_period_start', measure) }}
+        {{ cumulative_between('cumulative', 'at_period_start', 'at_day', measure) }} as period_{{ measure }},
+        {{ cumulative_between('cumulative', 'at_previous_period_start', 'at_period_start', measure) }}
             as previous_period_{{ measure }},
         {%- endfor %}
-        {{ cumulative_between('at_inactivity_start', 'at_day', 'spend') }} as inactivity_window_spend
+        {{ cumulative_between('cumulative', 'at_inactivity_start', 'at_day', 'spend') }} as inactivity_window_spend
 
     from bounded
-    {{ cumulative_at('facts', 'at_day', 'bounded.customer_id', 'bounded.day_date') }}
-    {{ cumulative_at('facts', 'at_period_start', 'bounded.customer_id', 'bounded.period_start_date') }}
-    {{ cumulative_at('facts', 'at_previous_period_start', 'bounded.customer_id', 'bounded.previous_period_start_date') }}
-    {{ cumulative_at('facts', 'at_inactivity_start', 'bounded.customer_id', 'bounded.inactivity_start_date') }}
+    left join cumulative
+        on bounded.customer_id = cumulative.customer_id
+        and bounded.day_index = cumulative.day_index
 
 ),
 

@@ -91,26 +91,35 @@ current_state as (
 
 ),
 
+cumulative as (
+
+    {{ cumulative_lookups('current_state', ['customer_id'], {
+        'at_day': 'as_of_date',
+        'at_keep_start': 'keep_window_start_date',
+        'at_points_start': 'points_valid_start_date',
+        'at_year_start': 'year_start_date',
+        'at_expiring_end': 'points_expiring_end_date',
+    }, measures=['spend', 'points']) }}
+
+),
+
 measured as (
 
     select
         current_state.*,
-        {{ cumulative_between('at_keep_start', 'at_day', 'spend') }} as keep_window_spend,
-        {{ cumulative_between('at_points_start', 'at_day', 'points') }} as points_balance,
-        {{ cumulative_between('at_year_start', 'at_day', 'points') }} as points_earned_365d,
+        {{ cumulative_between('cumulative', 'at_keep_start', 'at_day', 'spend') }} as keep_window_spend,
+        {{ cumulative_between('cumulative', 'at_points_start', 'at_day', 'points') }} as points_balance,
+        {{ cumulative_between('cumulative', 'at_year_start', 'at_day', 'points') }} as points_earned_365d,
         -- Points earned in (D - expire_days, D - expire_days + 30] expire within the next 30 days.
         case
             when engine.points_expire_days is null then 0
-            else {{ cumulative_between('at_points_start', 'at_expiring_end', 'points') }}
+            else {{ cumulative_between('cumulative', 'at_points_start', 'at_expiring_end', 'points') }}
         end as points_expiring_30d
 
     from current_state
     cross join engine
-    {{ cumulative_at('facts', 'at_day', 'current_state.customer_id', 'current_state.as_of_date') }}
-    {{ cumulative_at('facts', 'at_keep_start', 'current_state.customer_id', 'current_state.keep_window_start_date') }}
-    {{ cumulative_at('facts', 'at_points_start', 'current_state.customer_id', 'current_state.points_valid_start_date') }}
-    {{ cumulative_at('facts', 'at_year_start', 'current_state.customer_id', 'current_state.year_start_date') }}
-    {{ cumulative_at('facts', 'at_expiring_end', 'current_state.customer_id', 'current_state.points_expiring_end_date') }}
+    left join cumulative
+        on current_state.customer_id = cumulative.customer_id
 
 ),
 
