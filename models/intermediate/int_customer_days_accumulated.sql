@@ -1,5 +1,5 @@
 -- Net spend, counted orders and points per customer per *counted* local date, with running totals, so the
--- total over any window (start, end] is a lookup: cumulative(end) - cumulative(start) (see cumulative_at).
+-- total over any window (start, end] is a lookup: cumulative(end) - cumulative(start) (see cumulative_lookups).
 --
 -- Incremental where the engine can delete (DuckDB, PostgreSQL): a daily run must not recompute two years of
 -- days for every member. Each customer's rows carry a checksum of the facts they were computed from; the
@@ -15,13 +15,10 @@
     )
 }}
 
+-- The pre-hook reads every fact through the view:
+-- depends_on: {{ ref('int_customer_facts_dated') }}
+
 with
-
-facts as (
-
-    select * from {{ ref('int_customer_facts_dated') }}
-
-),
 
 {% if is_incremental() %}
 kept_customers as (
@@ -32,16 +29,10 @@ kept_customers as (
 ),
 {% endif %}
 
+-- Facts of the customers missing from the table (all of them on a full build), left out before any join.
 changed_facts as (
 
-    select facts.*
-
-    from facts
-    {% if is_incremental() %}
-    where not exists (
-        select 1 from kept_customers where kept_customers.customer_id = facts.customer_id
-    )
-    {% endif %}
+    {{ customer_facts(except_customers=('kept_customers' if is_incremental() else none)) | indent(4) }}
 
 ),
 
