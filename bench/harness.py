@@ -47,7 +47,8 @@ class CaseResult:
 
 
 def _record(m: Measurement) -> dict:
-    return {"seconds": round(m.seconds, 3), "peak_rss_bytes": m.peak_rss_bytes, "exit_code": m.exit_code}
+    record = {"seconds": round(m.seconds, 3), "peak_rss_bytes": m.peak_rss_bytes, "exit_code": m.exit_code}
+    return {**record, "stopped": m.stopped} if m.stopped else record
 
 
 def _published_spend(home: Path) -> float | None:
@@ -66,12 +67,15 @@ def _tierflow_run(landing: Path, home: Path, as_of: str) -> tuple[Measurement, f
     m = measure(
         python_cmd(
             "-m", "orchestration.cli", "run", "--landing", str(landing), "--home", str(home), "--as-of", as_of, "--json"
-        )
+        ),
+        disk=home.parent,
     )
     return m, launched, time.time()
 
 
 def _run_summary(m: Measurement, home: Path, launched: float, finished: float) -> dict:
+    if m.stopped:
+        return {"status": "stopped", "message": m.stopped}
     try:
         summary = json.loads(m.stdout)
     except json.JSONDecodeError:
@@ -150,6 +154,11 @@ def run_case(zone: Zone, work: Path, say) -> CaseResult:
         result.measurements[key] = _record(m)
         result.runs[key] = _run_summary(m, home, launched, finished)
         say(f"  {result.runs[key]['status']} in {m.seconds:.1f} s, {m.peak_rss_gb:.2f} GB")
+        if m.stopped:
+            # Its warehouse and spill are what filled the disk; nothing later can run on it.
+            shutil.rmtree(home, ignore_errors=True)
+            say(f"  {m.stopped}; its home is removed and the case's later runs are left out")
+            break
         if key == "full":
             result.published_spend_365d = _published_spend(home)
     return result

@@ -7,6 +7,7 @@ same moment, not the largest single process. psutil is not a dependency: the tre
 
 import os
 import resource
+import signal
 import subprocess
 import sys
 import threading
@@ -15,6 +16,11 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 
 POLL_SECONDS = 0.05
+# A run whose spill and tables leave less free disk than this is stopped, before the machine runs out: the 10 M
+# case's first dbt build spilled about 45 GB in under three minutes here (see README, Performance).
+MIN_FREE_DISK_BYTES = 8 * 2**30
+STOP_GRACE_SECONDS = 10
+DISK_POLL_SECONDS = 1.0  # statvfs once a second is plenty: the fastest fill seen was about 0.3 GB/s
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 REPO = Path(__file__).resolve().parent.parent
 
@@ -26,6 +32,7 @@ class Measurement:
     exit_code: int
     stdout: str
     stderr_tail: str
+    stopped: str | None = None  # why the harness stopped the run, if it did
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -65,32 +72,75 @@ def tree_rss(pid: int) -> int:
 
 
 class _Sampler(threading.Thread):
-    def __init__(self, pid: int) -> None:
+    """Samples the tree's memory; stops the tree (its process group) when `disk` has too little room left."""
+
+    def __init__(self, proc: subprocess.Popen, disk: Path | None, min_free_bytes: int) -> None:
         super().__init__(daemon=True)
-        self.pid, self.peak = pid, 0
+        self.proc, self.peak, self.stopped = proc, 0, None
+        self.disk, self.min_free_bytes = disk, min_free_bytes
         self._done = threading.Event()
 
     def run(self) -> None:
+        next_disk_check = time.monotonic() + DISK_POLL_SECONDS
         while not self._done.is_set():
-            self.peak = max(self.peak, tree_rss(self.pid))
+            self.peak = max(self.peak, tree_rss(self.proc.pid))
+            if self.disk is not None and self.stopped is None and time.monotonic() >= next_disk_check:
+                next_disk_check += DISK_POLL_SECONDS
+                free = free_bytes(self.disk)
+                if free < self.min_free_bytes:
+                    self.stopped = (
+                        f"{free / 2**30:.1f} GiB left free on the disk of {self.disk} "
+                        f"(the harness stops a run under {self.min_free_bytes / 2**30:.0f} GiB)"
+                    )
+                    self._stop_tree()
             self._done.wait(POLL_SECONDS)
+
+    def _stop_tree(self) -> None:
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(STOP_GRACE_SECONDS)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
     def stop(self) -> None:
         self._done.set()
         self.join()
 
 
-def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | None = None) -> Measurement:
-    """Run `cmd` to completion in a fresh process (under `nice` on a shared machine is up to the caller)."""
+def free_bytes(path: Path) -> int:
+    st = os.statvfs(path)
+    return st.f_bavail * st.f_frsize
+
+
+def measure(
+    cmd: list[str],
+    *,
+    env: dict[str, str] | None = None,
+    cwd: Path | None = None,
+    disk: Path | None = None,
+    min_free_bytes: int = MIN_FREE_DISK_BYTES,
+) -> Measurement:
+    """Run `cmd` to completion in a fresh process (under `nice` on a shared machine is up to the caller). With
+    `disk`, the run is stopped once less than `min_free_bytes` are free there (`Measurement.stopped` says so)."""
     if env is None:
         # The children import bench and orchestration from this checkout, wherever the harness was started.
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
+    # Its own process group, so stopping it stops dbt and anything else it started.
     proc = subprocess.Popen(
-        cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env, cwd=cwd, text=True, encoding="utf-8"
+        cmd,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=env,
+        cwd=cwd,
+        text=True,
+        encoding="utf-8",
+        start_new_session=True,
     )
-    sampler = _Sampler(proc.pid)
+    sampler = _Sampler(proc, disk, min_free_bytes)
     sampler.start()
     # communicate() drains both pipes, so a chatty child never blocks on a full pipe.
     out, err = proc.communicate()
@@ -105,6 +155,7 @@ def measure(cmd: list[str], *, env: dict[str, str] | None = None, cwd: Path | No
         exit_code=proc.returncode,
         stdout=out,
         stderr_tail="\n".join(err.strip().splitlines()[-15:]),
+        stopped=sampler.stopped,
     )
 
 

@@ -50,6 +50,8 @@ def size_label(customers: int) -> str:
 def _secs(m: dict | None) -> str:
     if not m:
         return "–"
+    if m.get("stopped"):
+        return f"stopped after {m['seconds']:.0f}"
     return f"{m['seconds']:.1f}" if m["exit_code"] == 0 else f"failed (exit {m['exit_code']})"
 
 
@@ -117,6 +119,8 @@ def targets(cases: list[dict]) -> list[str]:
         fits = b["exit_code"] == 0 and b["peak_rss_bytes"] <= 24 * 2**30
         ratio = _ratio(b, floor)
         value = f"full run {_secs(b)} s{'' if ratio == '–' else f' = {ratio} floor'}, {b['peak_rss_bytes'] / GB:.1f} GB"
+        if b.get("stopped"):
+            value += f" ({b['stopped']})"
         rows.append(("10 M customers complete within 24 GB", value, fits))
     else:
         rows.append(("10 M customers complete within 24 GB", "not run (opt-in `--include-10m`)", None))

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from bench.__main__ import parse_size
 from bench.harness import LARGE_CUSTOMERS, REFERENCES, RUNS, measured_at
 from bench.knobs import memory_knobs
+from bench.measure import free_bytes, measure
 from bench.report import render, size_label
 from orchestration.gates.suites import BATCH_ROWS
 
@@ -122,3 +124,28 @@ def test_the_10m_case_is_reported_from_its_floor_and_full_run(bench_run) -> None
     assert f"largest complete Parquet case this time was {size_label(CUSTOMERS)}" in text
     assert "## 10 M customers, parquet" in text
     assert text.count("not measured at this size") == 3  # pandas, daily and idle runs at 10 M
+
+
+def test_a_run_is_stopped_with_its_children_when_the_disk_fills(tmp_path: Path) -> None:
+    # A real process tree (a child that would outlive its parent) and a real statvfs: with the floor above the
+    # disk's free space, the harness stops the whole tree at once and says why.
+    pid_file = tmp_path / "child.pid"
+    script = (
+        "import subprocess, sys, time;"
+        f"c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']);"
+        f"open({str(pid_file)!r}, 'w').write(str(c.pid));"
+        "time.sleep(120)"
+    )
+    free = free_bytes(tmp_path)
+    started = time.monotonic()
+    m = measure([sys.executable, "-c", script], disk=tmp_path, min_free_bytes=free + 2**40)
+    assert time.monotonic() - started < 60 and m.exit_code != 0
+    assert m.stopped and "GiB left free on the disk of" in m.stopped
+    # The child started well before the first disk check (a second in) and went with its parent.
+    child = Path(f"/proc/{pid_file.read_text()}")
+    deadline = time.monotonic() + 10
+    while child.exists() and (child / "stat").read_text().split()[2] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not child.exists() or (child / "stat").read_text().split()[2] == "Z"
+    # Without a disk to watch nothing is stopped.
+    assert measure([sys.executable, "-c", "pass"]).stopped is None
