@@ -15,7 +15,7 @@ from orchestration.gates.suites import BATCH_ROWS
 from orchestration.warehouse import DEFAULT_MEMORY_LIMIT
 
 TARGET_CUSTOMERS = 1_000_000
-SKIPPED = "not measured at this size (see `bench/harness.py`: no target here, and pandas would not fit)"
+SKIPPED = "not measured at this size (see `measured_at` in `bench/harness.py`)"
 GB = 1e9
 
 
