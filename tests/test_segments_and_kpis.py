@@ -200,14 +200,18 @@ def chromium() -> Path:
     if not CHROMIUM.exists():
         apt = shutil.which("apt-get")
         assert apt, "chromium is missing and apt-get is not available to install it"
-        subprocess.run([apt, "update", "-qq"], check=True, capture_output=True, timeout=600)
-        subprocess.run(
-            [apt, "install", "-y", "-qq", "chromium"],
-            check=True,
+        env = {"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
+        subprocess.run([apt, "update", "-qq"], check=True, capture_output=True, timeout=600, env=env)
+        # Without the recommended packages: they pulled in udev and a systemd upgrade whose scripts fail in a
+        # container, and apt then exited 100 although chromium itself was installed.
+        installed = subprocess.run(
+            [apt, "install", "-y", "-qq", "--no-install-recommends", "-o", "DPkg::Lock::Timeout=300", "chromium"],
             capture_output=True,
+            text=True,
             timeout=1200,
-            env={"DEBIAN_FRONTEND": "noninteractive", "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"},
+            env=env,
         )
+        assert CHROMIUM.exists(), f"apt-get install chromium exited {installed.returncode}: {installed.stderr[-2000:]}"
     return CHROMIUM
 
 
