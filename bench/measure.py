@@ -90,7 +90,7 @@ class _Sampler(threading.Thread):
                 if free < self.min_free_bytes:
                     self.stopped = (
                         f"{free / 2**30:.1f} GiB left free on the disk of {self.disk} "
-                        f"(the harness stops a run under {self.min_free_bytes / 2**30:.0f} GiB)"
+                        f"(the harness stops a run under {self.min_free_bytes / 2**30:.1f} GiB)"
                     )
                     self._stop_tree()
             self._done.wait(POLL_SECONDS)
