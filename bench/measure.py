@@ -92,10 +92,10 @@ class _Sampler(threading.Thread):
                         f"{free / 2**30:.1f} GiB left free on the disk of {self.disk} "
                         f"(the harness stops a run under {self.min_free_bytes / 2**30:.1f} GiB)"
                     )
-                    self._stop_tree()
+                    self.stop_tree()
             self._done.wait(POLL_SECONDS)
 
-    def _stop_tree(self) -> None:
+    def stop_tree(self) -> None:
         try:
             os.killpg(self.proc.pid, signal.SIGTERM)
             self.proc.wait(STOP_GRACE_SECONDS)
@@ -143,7 +143,13 @@ def measure(
     sampler = _Sampler(proc, disk, min_free_bytes)
     sampler.start()
     # communicate() drains both pipes, so a chatty child never blocks on a full pipe.
-    out, err = proc.communicate()
+    try:
+        out, err = proc.communicate()
+    except BaseException:
+        # In its own session the tree misses the terminal's Ctrl-C: take it down with the harness.
+        sampler.stop_tree()
+        sampler.stop()
+        raise
     seconds = time.perf_counter() - started
     sampler.stop()
     # ru_maxrss (KiB on Linux) is the largest child ever waited for; it only counts if this run raised it.

@@ -5,6 +5,7 @@ every row is there, every figure is sensible and the figures agree with each oth
 import argparse
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -149,3 +150,36 @@ def test_a_run_is_stopped_with_its_children_when_the_disk_fills(tmp_path: Path) 
     assert not child.exists() or (child / "stat").read_text().split()[2] == "Z"
     # Without a disk to watch nothing is stopped.
     assert measure([sys.executable, "-c", "pass"]).stopped is None
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def test_an_interrupted_harness_takes_the_run_tree_with_it(tmp_path: Path) -> None:
+    # The run lives in its own session (so the disk guard can stop its whole group) and so misses the
+    # terminal's Ctrl-C: an exception in the harness while it waits must stop the tree itself.
+    pid_file = tmp_path / "child.pid"
+    script = (
+        "import subprocess, sys, time;"
+        f"c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']);"
+        f"open({str(pid_file)!r}, 'w').write(str(c.pid));"
+        "time.sleep(120)"
+    )
+
+    def interrupt(*_) -> None:
+        raise _Interrupted
+
+    previous = signal.signal(signal.SIGALRM, interrupt)
+    try:
+        signal.setitimer(signal.ITIMER_REAL, 2.0)
+        with pytest.raises(_Interrupted):
+            measure([sys.executable, "-c", script])
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+    child = Path(f"/proc/{pid_file.read_text()}")
+    deadline = time.monotonic() + 10
+    while child.exists() and (child / "stat").read_text().split()[2] != "Z" and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not child.exists() or (child / "stat").read_text().split()[2] == "Z"
