@@ -127,27 +127,42 @@ def test_the_10m_case_is_reported_from_its_floor_and_full_run(bench_run) -> None
     assert text.count("not measured at this size") == 3  # pandas, daily and idle runs at 10 M
 
 
+def _tree_script(pid_file: Path) -> str:
+    """Python code for a parent that starts a child which would outlive it, writes the child's pid, and waits."""
+    return (
+        "import subprocess, sys, time;"
+        "c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']);"
+        f"open({str(pid_file)!r}, 'w').write(str(c.pid));"
+        "time.sleep(120)"
+    )
+
+
+def _gone_within(proc_dir: Path, *, seconds: float) -> bool:
+    """The process has exited (gone, or a zombie waiting for its parent) within `seconds`."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if proc_dir.joinpath("stat").read_text().split()[2] == "Z":
+                return True
+        except FileNotFoundError:
+            return True
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+
+
 def test_a_run_is_stopped_with_its_children_when_the_disk_fills(tmp_path: Path) -> None:
     # A real process tree (a child that would outlive its parent) and a real statvfs: with the floor above the
     # disk's free space, the harness stops the whole tree at once and says why.
     pid_file = tmp_path / "child.pid"
-    script = (
-        "import subprocess, sys, time;"
-        f"c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']);"
-        f"open({str(pid_file)!r}, 'w').write(str(c.pid));"
-        "time.sleep(120)"
-    )
+    script = _tree_script(pid_file)
     free = free_bytes(tmp_path)
     started = time.monotonic()
     m = measure([sys.executable, "-c", script], disk=tmp_path, min_free_bytes=free + 2**40)
     assert time.monotonic() - started < 60 and m.exit_code != 0
     assert m.stopped and "GiB left free on the disk of" in m.stopped
     # The child started well before the first disk check (a second in) and went with its parent.
-    child = Path(f"/proc/{pid_file.read_text()}")
-    deadline = time.monotonic() + 10
-    while child.exists() and (child / "stat").read_text().split()[2] != "Z" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not child.exists() or (child / "stat").read_text().split()[2] == "Z"
+    assert _gone_within(Path(f"/proc/{pid_file.read_text()}"), seconds=10)
     # Without a disk to watch nothing is stopped.
     assert measure([sys.executable, "-c", "pass"]).stopped is None
 
@@ -160,12 +175,7 @@ def test_an_interrupted_harness_takes_the_run_tree_with_it(tmp_path: Path) -> No
     # The run lives in its own session (so the disk guard can stop its whole group) and so misses the
     # terminal's Ctrl-C: an exception in the harness while it waits must stop the tree itself.
     pid_file = tmp_path / "child.pid"
-    script = (
-        "import subprocess, sys, time;"
-        f"c = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(120)']);"
-        f"open({str(pid_file)!r}, 'w').write(str(c.pid));"
-        "time.sleep(120)"
-    )
+    script = _tree_script(pid_file)
 
     def interrupt(*_) -> None:
         raise _Interrupted
@@ -178,8 +188,4 @@ def test_an_interrupted_harness_takes_the_run_tree_with_it(tmp_path: Path) -> No
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
-    child = Path(f"/proc/{pid_file.read_text()}")
-    deadline = time.monotonic() + 10
-    while child.exists() and (child / "stat").read_text().split()[2] != "Z" and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert not child.exists() or (child / "stat").read_text().split()[2] == "Z"
+    assert _gone_within(Path(f"/proc/{pid_file.read_text()}"), seconds=10)

@@ -14,10 +14,11 @@
         {%- do valid_on.update({lookup: facts ~ '.valid_from <= ' ~ rows ~ '.' ~ date_column ~ ' and '
             ~ rows ~ '.' ~ date_column ~ ' < ' ~ facts ~ '.valid_until'}) -%}
     {%- endfor -%}
-    {%- set columns = [] -%}
+    {%- set key_columns = [] -%}
     {%- for key in keys -%}
-        {%- do columns.append(rows ~ '.' ~ key) -%}
+        {%- do key_columns.append(rows ~ '.' ~ key) -%}
     {%- endfor -%}
+    {%- set columns = key_columns | list -%}
     {%- for lookup in lookups -%}
         {%- for measure in measures -%}
             {%- do columns.append('max(case when ' ~ valid_on[lookup] ~ ' then ' ~ facts ~ '.cumulative_' ~ measure
@@ -32,7 +33,7 @@
         on {{ facts }}.customer_id = {{ rows }}.customer_id
     -- Only the facts rows some lookup lands on reach the aggregate.
     where ({{ valid_on.values() | join(')\n        or (') }})
-    group by {{ rows }}.{{ keys | join(', ' ~ rows ~ '.') }}
+    group by {{ key_columns | join(', ') }}
 {%- endmacro %}
 
 {#- The total of `measure` over (start, end] from two lookups of a cumulative_lookups relation. -#}

@@ -31,12 +31,13 @@ class RowRule:
     count_query: Callable[[str], str] | None = None
 
 
-def _uniqueness(columns: str, not_null: str) -> RowRule:
+def _uniqueness(columns: str, not_null: str | None = None) -> RowRule:
     # Counting the rows of repeated keys by grouping takes a third of the time a window over every row does
     # (2.0 s against 4.8 s on 32 M landing events); the window only finds the sample rows once some broke.
+    repeated = f"count(*) over (partition by {columns}) > 1"
     where = f"where {not_null} " if not_null else ""
     return RowRule(
-        f"{not_null + ' and ' if not_null else ''}count(*) over (partition by {columns}) > 1",
+        f"{not_null} and {repeated}" if not_null else repeated,
         [],
         count_query=lambda relation: (
             f"select coalesce(sum(n), 0) from (select count(*) as n from {relation} "
@@ -92,7 +93,7 @@ def row_rule(kind: str, kwargs: dict) -> RowRule | None:
     if kind == "expect_column_values_to_be_unique":
         return _uniqueness(column, f"{column} is not null")
     if kind == "expect_compound_columns_to_be_unique":
-        return _uniqueness(", ".join(quote_identifier(c) for c in kwargs["column_list"]), "")
+        return _uniqueness(", ".join(quote_identifier(c) for c in kwargs["column_list"]))
     return None
 
 
