@@ -10,7 +10,8 @@ from pathlib import Path
 
 from bench.landing import END, Zone
 from bench.measure import MIN_FREE_DISK_BYTES, Measurement, free_bytes, measure, python_cmd
-from bench.stages import breakdown
+from bench.stages import breakdown, latest_run_id
+from orchestration.paths import Home
 
 # The rows of a case's table, in order: (key, label).
 RUNS = (
@@ -77,7 +78,11 @@ def _tierflow_run(landing: Path, home: Path, as_of: str) -> tuple[Measurement, f
 
 def _run_summary(m: Measurement, home: Path, launched: float, finished: float) -> dict:
     if m.stopped:
-        return {"status": "stopped", "message": m.stopped}
+        out = {"status": "stopped", "message": m.stopped}
+        run_id = latest_run_id(Home(home).dagster_home)
+        if run_id:  # what it got through, read before the harness removes its home
+            out["breakdown"] = breakdown(home, run_id, launched, finished, stopped=True).as_dict()
+        return out
     try:
         summary = json.loads(m.stdout)
     except json.JSONDecodeError:

@@ -201,9 +201,14 @@ def _breakdown_table(label: str, b: Breakdown, wall: float) -> list[str]:
     out.append("")
     if b.models:
         tests, test_s = b.dbt_tests
+        source = (
+            f"dbt's `run_results.json`; dbt runs 2 threads, so these overlap; "
+            f"{tests} dbt tests took {test_s:.1f} s in all"
+            if tests
+            else "the models dbt had finished when the run was stopped, from their Dagster materialisations"
+        )
         out += [
-            f"dbt per model (dbt's `run_results.json`; dbt runs 2 threads, so these overlap; "
-            f"{tests} dbt tests took {test_s:.1f} s in all):",
+            f"dbt per model ({source}):",
             "",
             "| dbt node | s |",
             "| --- | ---: |",

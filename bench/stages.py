@@ -3,7 +3,8 @@
 Start-up is the time from launching `tierflow run` to the run's start event (imports, definitions, the
 instance); "between steps" is the run's span minus its steps (the in-process executor runs one step at a
 time); the dbt step is split into dbt's own elapsed time and what surrounds it (subprocess, manifest load,
-event streaming).
+event streaming). A run the harness stopped has no end: its breakdown ends at the stop, the step it was in
+is marked, and its dbt models are those dbt had finished (their materialisation events).
 """
 
 import json
@@ -16,6 +17,7 @@ _RUN_START = {"RUN_START", "PIPELINE_START"}
 _RUN_END = {"RUN_SUCCESS", "PIPELINE_SUCCESS", "RUN_FAILURE", "PIPELINE_FAILURE"}
 _STEP_END = {"STEP_SUCCESS", "STEP_FAILURE"}
 DBT_STEP = "tierflow_dbt_models"
+STOPPED_DURING = " (stopped during it)"  # marks the step a stopped run was in
 
 
 @dataclass
@@ -40,6 +42,8 @@ class Breakdown:
 
 def stage_of(step_key: str) -> str:
     """The stage a Dagster step belongs to, in the words of issue 7."""
+    if step_key.endswith(STOPPED_DURING):
+        return stage_of(step_key.removesuffix(STOPPED_DURING)) + STOPPED_DURING
     if step_key.endswith("_rows_reconcile"):
         return "gates: ingest reconciliation checks"
     if step_key.startswith("landing__"):
@@ -56,12 +60,29 @@ def stage_of(step_key: str) -> str:
     }.get(step_key, step_key)
 
 
-def step_times(dagster_home: Path, run_id: str) -> tuple[float, float, list[tuple[str, float]]]:
-    """(run start, run end, [(step key, seconds)]) from the run's event log; times are epoch seconds."""
+def _instance(dagster_home: Path):
     import dagster as dg
     from dagster._core.instance.ref import InstanceRef
 
-    with dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home))) as instance:
+    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home)))
+
+
+def latest_run_id(dagster_home: Path) -> str | None:
+    """The run launched last in this home (a stopped run never printed its id)."""
+    if not dagster_home.is_dir():
+        return None
+    with _instance(dagster_home) as instance:
+        runs = instance.get_runs(limit=1)
+    return runs[0].run_id if runs else None
+
+
+def step_times(
+    dagster_home: Path, run_id: str, *, stopped_at: float | None = None
+) -> tuple[float, float, list[tuple[str, float]]]:
+    """(run start, run end, [(step key, seconds)]) from the run's event log; times are epoch seconds. With
+    `stopped_at`, a run without an end ends there, and the step it was stopped in (failed, or still open and
+    counted up to the stop) is marked."""
+    with _instance(dagster_home) as instance:
         logs = instance.all_logs(run_id)
     run_start = run_end = None
     started: dict[str, float] = {}
@@ -78,10 +99,30 @@ def step_times(dagster_home: Path, run_id: str) -> tuple[float, float, list[tupl
         elif kind == "STEP_START":
             started[entry.step_key] = entry.timestamp
         elif kind in _STEP_END and entry.step_key in started:
-            steps.append((entry.step_key, entry.timestamp - started.pop(entry.step_key)))
+            # Stopped with SIGTERM, tierflow fails the step it is in and ends the run; with SIGKILL it stays open.
+            key = entry.step_key + (STOPPED_DURING if stopped_at and kind == "STEP_FAILURE" else "")
+            steps.append((key, entry.timestamp - started.pop(entry.step_key)))
+    if run_end is None and stopped_at is not None:
+        run_end = stopped_at
+        steps += [(key + STOPPED_DURING, stopped_at - at) for key, at in started.items()]
     if run_start is None or run_end is None:
         raise ValueError(f"run {run_id} has no start or end event in {dagster_home}")
     return run_start, run_end, steps
+
+
+def finished_dbt_models(dagster_home: Path, run_id: str) -> list[tuple[str, float]]:
+    """The dbt models a run materialised, slowest first, from the durations dagster-dbt attaches."""
+    import dagster as dg
+
+    with _instance(dagster_home) as instance:
+        records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    models = []
+    for record in records:
+        materialization = record.event_log_entry.asset_materialization
+        duration = materialization.metadata.get("Execution Duration") if materialization else None
+        if duration is not None:
+            models.append((f"model {materialization.asset_key.path[-1]}", float(duration.value)))
+    return sorted(models, key=lambda m: -m[1])
 
 
 def dbt_results(target_dir: Path) -> tuple[list[tuple[str, float]], tuple[int, float], float]:
@@ -103,11 +144,15 @@ def dbt_results(target_dir: Path) -> tuple[list[tuple[str, float]], tuple[int, f
     return models, (tests, test_seconds), float(data.get("elapsed_time", 0.0))
 
 
-def breakdown(home: Path, run_id: str, launched_at: float, finished_at: float) -> Breakdown:
-    """The stages of one `tierflow run` launched and finished at these epoch times."""
+def breakdown(home: Path, run_id: str, launched_at: float, finished_at: float, *, stopped: bool = False) -> Breakdown:
+    """The stages of one `tierflow run` launched and finished (or `stopped`) at these epoch times."""
     layout = Home(home)
-    run_start, run_end, steps = step_times(layout.dagster_home, run_id)
-    models, tests, elapsed = dbt_results(layout.dbt_target)
+    run_start, run_end, steps = step_times(layout.dagster_home, run_id, stopped_at=finished_at if stopped else None)
+    if stopped:
+        # dbt writes run_results.json only when it ends (one there is an earlier run's).
+        models, tests, elapsed = finished_dbt_models(layout.dagster_home, run_id), (0, 0.0), 0.0
+    else:
+        models, tests, elapsed = dbt_results(layout.dbt_target)
     out = Breakdown(models=models, dbt_tests=tests, dbt_elapsed=elapsed)
     out.stages.append(("start-up (imports, definitions, Dagster instance)", run_start - launched_at))
     totals: dict[str, float] = {}

@@ -14,11 +14,14 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import parse_size
-from bench.harness import LARGE_CUSTOMERS, REFERENCES, RUNS, measured_at
+from bench.harness import LARGE_CUSTOMERS, REFERENCES, RUNS, _run_summary, measured_at
 from bench.knobs import memory_knobs
-from bench.measure import free_bytes, measure
+from bench.landing import Zone
+from bench.measure import Measurement, free_bytes, measure, python_cmd
 from bench.report import render, size_label
+from bench.stages import STOPPED_DURING, finished_dbt_models, latest_run_id
 from orchestration.gates.suites import BATCH_ROWS
+from orchestration.paths import Home
 
 REPO = Path(__file__).resolve().parent.parent
 CUSTOMERS = 500
@@ -189,3 +192,51 @@ def test_an_interrupted_harness_takes_the_run_tree_with_it(tmp_path: Path) -> No
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous)
     assert _gone_within(Path(f"/proc/{pid_file.read_text()}"), seconds=10)
+
+
+@pytest.mark.slow
+def test_a_stopped_run_is_broken_down_up_to_the_stop(bench_run, tmp_path: Path) -> None:
+    # A real run on the smoke landing zone, stopped as the disk guard stops one (SIGTERM to its process group)
+    # once dbt has materialised a model: the report still shows where its time went until then.
+    _, out, case = bench_run
+    zone = Zone(customers=CUSTOMERS, fmt="parquet", dirty_rate=0.0, root=out.parent)
+    home, landing = tmp_path / "home", tmp_path / "landing"
+    zone.link_into(landing, with_next_day=False)
+    cmd = python_cmd("-m", "orchestration.cli", "run", "--landing", str(landing), "--home", str(home), "--json")
+    launched = time.time()
+    proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    layout = Home(home)
+    try:
+        while proc.poll() is None:
+            # Once dbt's target exists the run's instance is set up: reading it cannot race its creation.
+            run_id = latest_run_id(layout.dagster_home) if layout.dbt_target.exists() else None
+            if run_id and finished_dbt_models(layout.dagster_home, run_id):
+                break
+            time.sleep(0.3)
+        assert proc.poll() is None, f"the run ended before it could be stopped: {proc.stderr.read()[-2000:]}"
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(60)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    stopped_at = time.time()
+
+    m = Measurement(stopped_at - launched, 1, proc.returncode, "", "", stopped="stopped by the test")
+    summary = _run_summary(m, home, launched, stopped_at)
+    assert summary["status"] == "stopped" and summary["message"] == "stopped by the test"
+    b = summary["breakdown"]
+    stages = dict(b["stages"])
+    assert "ingest orders" in stages and "ingest events" in stages, stages
+    (open_stage,) = [s for s in stages if s.endswith(STOPPED_DURING)]
+    assert open_stage.startswith("dbt build"), stages
+    assert sum(stages.values()) == pytest.approx(stopped_at - launched, rel=0.02)
+    assert b["models"] and all(name.startswith("model ") and s >= 0 for name, s in b["models"]), b["models"]
+
+    stopped_case = {
+        **case,
+        "measurements": {**case["measurements"], "full": m.as_dict()},
+        "runs": {**case["runs"], "full": summary},
+    }
+    text = render([stopped_case], command="python -m bench", note=None, knobs=memory_knobs())
+    assert f"| {open_stage} |" in text
+    assert "the models dbt had finished when the run was stopped" in text
