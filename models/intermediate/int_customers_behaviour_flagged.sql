@@ -40,14 +40,15 @@ recent_orders as (
 
 ),
 
-promotion_orders as (
+-- The month-days some promotion covers (at most 366): orders then find theirs by equality, where a range
+-- join of every order with the promotions and a join back by order_id took a fifth of this model's time.
+promotion_days as (
 
-    select distinct recent_orders.order_id
+    select distinct order_days.order_month_day
 
-    from recent_orders
+    from (select distinct order_month_day from recent_orders) as order_days
     inner join promotions
-        on recent_orders.order_month_day between promotions.start_month_day and promotions.end_month_day
-    where recent_orders.is_counted_order
+        on order_days.order_month_day between promotions.start_month_day and promotions.end_month_day
 
 ),
 
@@ -55,15 +56,17 @@ per_customer as (
 
     select
         recent_orders.customer_id,
-        sum(case when promotion_orders.order_id is not null then 1 else 0 end) as promotion_orders_365d,
+        sum(
+            case when recent_orders.is_counted_order and promotion_days.order_month_day is not null then 1 else 0 end
+        ) as promotion_orders_365d,
         count(distinct case when recent_orders.is_counted_order then recent_orders.sales_channel end)
             as channels_365d,
         sum(recent_orders.gross_spend) as gross_spend_365d,
         sum(recent_orders.refunded_spend) as refunded_spend_365d
 
     from recent_orders
-    left join promotion_orders
-        on recent_orders.order_id = promotion_orders.order_id
+    left join promotion_days
+        on recent_orders.order_month_day = promotion_days.order_month_day
     group by recent_orders.customer_id
 
 ),
