@@ -68,19 +68,13 @@ final as (
     select
         order_id,
         customer_id,
-        ordered_at,
         order_date,
-        order_status,
-        currency_code,
-        amount,
-        refunded_amount,
         cast(round(net_amount * conversion_rate, 2) as numeric(18, 2)) as net_spend,
         cast(round(gross_amount * conversion_rate, 2) as numeric(18, 2)) as gross_spend,
         cast(round(refund_amount * conversion_rate, 2) as numeric(18, 2)) as refunded_spend,
         (order_status = 'completed' and refunded_amount < amount) as is_counted_order,
         product_category,
-        sales_channel,
-        store_id
+        sales_channel
 
     from valued
 
