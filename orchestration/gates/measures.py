@@ -7,7 +7,7 @@ the policy. Breakers compare with the last *published* run (`published_state`), 
 from __future__ import annotations
 
 import math
-from datetime import date
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 
 import duckdb
@@ -104,12 +104,29 @@ def reconciliation(con: duckdb.DuckDBPyConnection, as_of: date, timezone: str) -
     return [orders, spend]
 
 
+# Every UTC offset lies between -12 and +14 hours, so no order older than this many UTC days can have a local
+# date on or after as_of - RECENT_DAYS.
+RECENT_DAYS = 2
+
+
+def newest_order_date(con: duckdb.DuckDBPyConnection, as_of: date, timezone: str) -> date | None:
+    """The newest local order date on or before the as-of date. Only the orders of the last UTC days are converted
+    (converting all 22 M took 2.7 s of the gates' 15) when one of them is at most RECENT_DAYS old: an older
+    order's local date is earlier still, whatever the zone or a DST change; otherwise every order is."""
+
+    def newest(where: str, params: list) -> date | None:
+        local = _local_date("order_ts", timezone)
+        return scalar(con, f"select max(d) from (select {local} as d from landing.orders {where}) where d <= ?", params)
+
+    since = datetime.combine(as_of - timedelta(days=RECENT_DAYS), time())
+    recent = newest("where order_ts >= ?", [since, as_of])
+    if recent is not None and recent >= as_of - timedelta(days=RECENT_DAYS):
+        return recent
+    return newest("", [as_of])
+
+
 def freshness(con: duckdb.DuckDBPyConnection, gates: Gates, as_of: date, timezone: str) -> GateResult:
-    newest = scalar(
-        con,
-        f"select max(d) from (select {_local_date('order_ts', timezone)} as d from landing.orders) where d <= ?",
-        [as_of],
-    )
+    newest = newest_order_date(con, as_of, timezone)
     if newest is None:
         status = OFF if gates.max_staleness_days is None else FAILED
         return GateResult(
