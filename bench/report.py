@@ -127,12 +127,44 @@ def targets(cases: list[dict]) -> list[str]:
     rows.append(_gate_row(case, at_target=bool(at_target)))
     lines += [f"| {label} | {value} | {_ok(met)} |" for label, value, met in rows]
     lines.append("")
+    if at_target:
+        lines += _where_the_misses_go(case)
     if case is not None and not at_target:
         lines.insert(
             0,
             f"**Not judged at 1 M**: the largest complete Parquet case this time was {size_label(case['customers'])} "
             "customers; its figures are shown for orientation only.\n",
         )
+    return lines
+
+
+def _where_the_misses_go(case: dict) -> list[str]:
+    """For each timed run that missed its target, its largest stages and dbt models, from its breakdown."""
+    floor = case["measurements"]["duckdb"]["seconds"]
+    limits = {"full": 5 * floor, "incremental": floor}
+    lines = []
+    for key, label in RUNS:
+        run, m = case["runs"].get(key, {}), case["measurements"].get(key)
+        if key not in limits or not m or m["seconds"] <= limits[key] or "breakdown" not in run:
+            continue
+        b = Breakdown.from_dict(run["breakdown"])
+        stages = sorted(b.stages, key=lambda st: -st[1])[:4]
+        models = ", ".join(f"`{name.split(' ', 1)[-1]}` {s:.1f} s" for name, s in b.models[:3])
+        tests, test_s = b.dbt_tests
+        lines.append(
+            f"- **{label}**: {m['seconds']:.1f} s against {limits[key]:.1f} s allowed; largest stages "
+            + ", ".join(f"{stage} {s:.1f} s" for stage, s in stages)
+            + (f"; slowest dbt models {models}; {tests} dbt tests {test_s:.1f} s" if models else "")
+            + "."
+        )
+    if lines:
+        lines = [
+            "Where the runs that missed their target spend their time (from the breakdowns below; why the "
+            "design costs this, and what it would take, is under Performance in README.md):",
+            "",
+            *lines,
+            "",
+        ]
     return lines
 
 

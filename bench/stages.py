@@ -119,10 +119,17 @@ def finished_dbt_models(dagster_home: Path, run_id: str) -> list[tuple[str, floa
     models = []
     for record in records:
         materialization = record.event_log_entry.asset_materialization
-        duration = materialization.metadata.get("Execution Duration") if materialization else None
-        if duration is not None:
-            models.append((f"model {materialization.asset_key.path[-1]}", float(duration.value)))
+        metadata = materialization.metadata if materialization else {}
+        duration, unique_id = metadata.get("Execution Duration"), metadata.get("unique_id")
+        if duration is not None and unique_id is not None:
+            models.append((_node_label(str(unique_id.value)), float(duration.value)))
     return sorted(models, key=lambda m: -m[1])
+
+
+def _node_label(unique_id: str) -> str:
+    """'model int_orders_valued' for 'model.tierflow.int_orders_valued' (a dbt node's unique id)."""
+    kind, _, name = unique_id.split(".", 2)
+    return f"{kind} {name.split('.')[-1]}"
 
 
 def dbt_results(target_dir: Path) -> tuple[list[tuple[str, float]], tuple[int, float], float]:
@@ -134,12 +141,11 @@ def dbt_results(target_dir: Path) -> tuple[list[tuple[str, float]], tuple[int, f
     models: list[tuple[str, float]] = []
     tests, test_seconds = 0, 0.0
     for result in data["results"]:
-        kind, _, name = result["unique_id"].split(".", 2)
-        if kind == "test":
+        if result["unique_id"].startswith("test."):
             tests += 1
             test_seconds += result["execution_time"]
         else:
-            models.append((f"{kind} {name.split('.')[-1]}", result["execution_time"]))
+            models.append((_node_label(result["unique_id"]), result["execution_time"]))
     models.sort(key=lambda m: -m[1])
     return models, (tests, test_seconds), float(data.get("elapsed_time", 0.0))
 
