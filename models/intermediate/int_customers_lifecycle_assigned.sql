@@ -44,7 +44,8 @@ recent_edges as (
 ),
 
 -- Only `cadence: personal` uses the median gap: under the fixed cadence no order reaches the two window
--- sorts below (a third of this model's time at 1 M customers) and median_gap_days stays null.
+-- sorts below (the model took 0.49 s with them, 0.08 s without, at 100 k customers) and median_gap_days
+-- stays null.
 cadence_orders as (
 
     select
