@@ -63,12 +63,17 @@ def _published_spend(home: Path) -> float | None:
     return round(row[0] or 0.0, 2)
 
 
+def run_command(landing: Path, home: Path, as_of: str) -> list[str]:
+    """The measured `tierflow run`, with its JSON summary on stdout."""
+    return python_cmd(
+        "-m", "orchestration.cli", "run", "--landing", str(landing), "--home", str(home), "--as-of", as_of, "--json"
+    )
+
+
 def _tierflow_run(landing: Path, home: Path, as_of: str) -> tuple[Measurement, float, float]:
     launched = time.time()
     m = measure(
-        python_cmd(
-            "-m", "orchestration.cli", "run", "--landing", str(landing), "--home", str(home), "--as-of", as_of, "--json"
-        ),
+        run_command(landing, home, as_of),
         disk=home.parent,
         # On a machine that starts with little room, a small case must not be stopped for what it never uses.
         min_free_bytes=min(MIN_FREE_DISK_BYTES, free_bytes(home.parent) // 2),

@@ -71,6 +71,18 @@ def tree_rss(pid: int) -> int:
     return total
 
 
+def stop_tree(proc: subprocess.Popen) -> None:
+    """Stop a process started in its own session and everything it started: SIGTERM to its process group (tierflow
+    then fails the step it is in and ends the run), SIGKILL if it is still there after a grace period."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(STOP_GRACE_SECONDS)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
 class _Sampler(threading.Thread):
     """Samples the tree's memory; stops the tree (its process group) when `disk` has too little room left."""
 
@@ -92,17 +104,8 @@ class _Sampler(threading.Thread):
                         f"{free / 2**30:.1f} GiB left free on the disk of {self.disk} "
                         f"(the harness stops a run under {self.min_free_bytes / 2**30:.1f} GiB)"
                     )
-                    self.stop_tree()
+                    stop_tree(self.proc)
             self._done.wait(POLL_SECONDS)
-
-    def stop_tree(self) -> None:
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(STOP_GRACE_SECONDS)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
 
     def stop(self) -> None:
         self._done.set()
@@ -147,7 +150,7 @@ def measure(
         out, err = proc.communicate()
     except BaseException:
         # In its own session the tree misses the terminal's Ctrl-C: take it down with the harness.
-        sampler.stop_tree()
+        stop_tree(proc)
         sampler.stop()
         raise
     seconds = time.perf_counter() - started

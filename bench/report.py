@@ -15,6 +15,8 @@ from orchestration.gates.suites import BATCH_ROWS
 from orchestration.warehouse import DEFAULT_MEMORY_LIMIT
 
 TARGET_CUSTOMERS = 1_000_000
+# Issue 7's time targets, as multiples of the single-query floor.
+FLOOR_MULTIPLES = {"full": 5, "incremental": 1}
 SKIPPED = "not measured at this size (see `measured_at` in `bench/harness.py`)"
 GB = 1e9
 
@@ -73,10 +75,11 @@ def _run_rows(case: dict) -> list[tuple[str, str, bool | None]]:
     floor, naive = m["duckdb"]["seconds"], m["pandas"]["seconds"]
     full, inc, rerun = m["full"]["seconds"], m["incremental"]["seconds"], m["rerun"]["seconds"]
     peak = max(m[k]["peak_rss_bytes"] for k in ("full", "incremental", "rerun")) / GB
+    full_limit, inc_limit = (FLOOR_MULTIPLES[k] * floor for k in ("full", "incremental"))
     return [
-        ("full first run ≤ 5× the single-query floor", f"{full:.1f} s = {full / floor:.1f}× floor", full <= 5 * floor),
+        ("full first run ≤ 5× the single-query floor", f"{full:.1f} s = {full / floor:.1f}× floor", full <= full_limit),
         ("full first run ≥ 3× faster than pandas", f"pandas / full = {naive / full:.2f}", naive >= 3 * full),
-        ("daily incremental run ≤ the floor", f"{inc:.1f} s = {inc / floor:.1f}× floor", inc <= floor),
+        ("daily incremental run ≤ the floor", f"{inc:.1f} s = {inc / floor:.1f}× floor", inc <= inc_limit),
         ("re-run with nothing new < 10 s", f"{rerun:.1f} s", rerun < 10),
         ("peak memory ≤ 3 GB (process tree)", f"{peak:.2f} GB", peak <= 3),
     ]
@@ -141,7 +144,7 @@ def targets(cases: list[dict]) -> list[str]:
 def _where_the_misses_go(case: dict) -> list[str]:
     """For each timed run that missed its target, its largest stages and dbt models, from its breakdown."""
     floor = case["measurements"]["duckdb"]["seconds"]
-    limits = {"full": 5 * floor, "incremental": floor}
+    limits = {key: multiple * floor for key, multiple in FLOOR_MULTIPLES.items()}
     lines = []
     for key, label in RUNS:
         run, m = case["runs"].get(key, {}), case["measurements"].get(key)
@@ -234,10 +237,10 @@ def _breakdown_table(label: str, b: Breakdown, wall: float) -> list[str]:
     if b.models:
         tests, test_s = b.dbt_tests
         source = (
-            f"dbt's `run_results.json`; dbt runs 2 threads, so these overlap; "
+            "the models dbt had finished when the run was stopped, from their Dagster materialisations"
+            if b.stopped
+            else f"dbt's `run_results.json`; dbt runs 2 threads, so these overlap; "
             f"{tests} dbt tests took {test_s:.1f} s in all"
-            if tests
-            else "the models dbt had finished when the run was stopped, from their Dagster materialisations"
         )
         out += [
             f"dbt per model ({source}):",

@@ -27,6 +27,11 @@ class Breakdown:
     dbt_tests: tuple[int, float] = (0, 0.0)  # count, summed seconds
     dbt_elapsed: float = 0.0
 
+    @property
+    def stopped(self) -> bool:
+        """The run was stopped by the harness (a stage is marked as the one it was stopped in)."""
+        return any(stage.endswith(STOPPED_DURING) for stage, _ in self.stages)
+
     def as_dict(self) -> dict:
         return asdict(self)
 

@@ -14,10 +14,10 @@ from pathlib import Path
 import pytest
 
 from bench.__main__ import parse_size
-from bench.harness import LARGE_CUSTOMERS, REFERENCES, RUNS, _run_summary, measured_at
+from bench.harness import LARGE_CUSTOMERS, REFERENCES, RUNS, _run_summary, measured_at, run_command
 from bench.knobs import memory_knobs
-from bench.landing import Zone
-from bench.measure import Measurement, free_bytes, measure, python_cmd
+from bench.landing import END, Zone
+from bench.measure import Measurement, free_bytes, measure, stop_tree
 from bench.report import render, size_label
 from bench.stages import STOPPED_DURING, finished_dbt_models, latest_run_id
 from orchestration.gates.suites import BATCH_ROWS
@@ -214,7 +214,7 @@ def test_a_stopped_run_is_broken_down_up_to_the_stop(bench_run, tmp_path: Path) 
     zone = Zone(customers=CUSTOMERS, fmt="parquet", dirty_rate=0.0, root=out.parent)
     home, landing = tmp_path / "home", tmp_path / "landing"
     zone.link_into(landing, with_next_day=False)
-    cmd = python_cmd("-m", "orchestration.cli", "run", "--landing", str(landing), "--home", str(home), "--json")
+    cmd = run_command(landing, home, END.isoformat())
     launched = time.time()
     proc = subprocess.Popen(cmd, cwd=REPO, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     layout = Home(home)
@@ -226,8 +226,7 @@ def test_a_stopped_run_is_broken_down_up_to_the_stop(bench_run, tmp_path: Path) 
                 break
             time.sleep(0.3)
         assert proc.poll() is None, f"the run ended before it could be stopped: {proc.stderr.read()[-2000:]}"
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(60)
+        stop_tree(proc)
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
