@@ -5,7 +5,7 @@
 
 old: every mart loaded whole into pandas and validated by Great Expectations (how the gates worked before;
 the landing suites are new and are not run this way: millions of rows in pandas is what the change avoids);
-new: `orchestration.gates.suites.run_suite` (aggregates in DuckDB, GX on a bounded batch, Data Docs written).
+new: `tierflow.gates.suites.run_suite` (aggregates in DuckDB, GX on a bounded batch, Data Docs written).
 Reports seconds and the peak resident memory of the process.
 """
 
@@ -24,9 +24,9 @@ from pathlib import Path
 import duckdb
 
 from orchestration.defs.checks import gate_parameters
-from orchestration.expectations import load_suite, suite_path
-from orchestration.paths import EXPECTATIONS_DIR, Home
-from orchestration.run_parameters import convertible_currencies
+from tierflow.gates.expectations import load_suite, suite_path
+from tierflow.paths import EXPECTATIONS_DIR, Home
+from tierflow.policy.parameters import convertible_currencies
 
 TABLES = [
     ("marts", "customer_tiers"),
@@ -61,7 +61,7 @@ def measure(home: Path, mode: str) -> dict:
     os.environ["GX_ANALYTICS_ENABLED"] = "false"
     import great_expectations  # noqa: F401  (import time is not part of the check time)
 
-    from orchestration.gates.suites import run_suite
+    from tierflow.gates.suites import run_suite
 
     docs = Path(tempfile.mkdtemp()) / "docs"
     seconds: dict[str, float] = {}

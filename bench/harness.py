@@ -11,7 +11,7 @@ from pathlib import Path
 from bench.landing import END, Zone
 from bench.measure import MIN_FREE_DISK_BYTES, Measurement, free_bytes, measure, python_cmd
 from bench.stages import breakdown, latest_run_id
-from orchestration.paths import Home
+from tierflow.paths import Home
 
 # The rows of a case's table, in order: (key, label).
 RUNS = (
@@ -66,7 +66,7 @@ def _published_spend(home: Path) -> float | None:
 def run_command(landing: Path, home: Path, as_of: str) -> list[str]:
     """The measured `tierflow run`, with its JSON summary on stdout."""
     return python_cmd(
-        "-m", "orchestration.cli", "run", "--landing", str(landing), "--home", str(home), "--as-of", as_of, "--json"
+        "-m", "tierflow.cli", "run", "--landing", str(landing), "--home", str(home), "--as-of", as_of, "--json"
     )
 
 

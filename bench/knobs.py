@@ -7,9 +7,9 @@ from pathlib import Path
 
 import yaml
 
-from orchestration import warehouse
-from orchestration.paths import DBT_PROJECT_DIR, Home
-from orchestration.settings import Settings
+from tierflow import warehouse
+from tierflow.paths import DBT_PROJECT_DIR, Home
+from tierflow.settings import Settings
 
 SETTINGS = ("memory_limit", "temp_directory", "preserve_insertion_order", "threads")
 MEMORY_LIMIT_ENV = "TIERFLOW_DUCKDB_MEMORY_LIMIT"

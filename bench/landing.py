@@ -47,7 +47,7 @@ class Zone:
     def _generate_args(self, out: Path) -> list[str]:
         return [
             "-m",
-            "orchestration.cli",
+            "tierflow.cli",
             "generate",
             "--customers",
             str(self.customers),

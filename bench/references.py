@@ -18,8 +18,8 @@ import sys
 from datetime import date, timedelta
 from pathlib import Path
 
-from orchestration.paths import FX_RATES_SEED
-from orchestration.policy import Policy, load_policy
+from tierflow.paths import FX_RATES_SEED
+from tierflow.policy.schema import Policy, load_policy
 
 WINDOWS = (30, 90, 365)
 

@@ -11,8 +11,8 @@ from importlib.metadata import PackageNotFoundError, version
 from bench.harness import LARGE_CUSTOMERS, REFERENCES, RUNS, measured_at
 from bench.landing import DAYS, END, SEED
 from bench.stages import Breakdown
-from orchestration.gates.suites import BATCH_ROWS
-from orchestration.warehouse import DEFAULT_MEMORY_LIMIT
+from tierflow.gates.suites import BATCH_ROWS
+from tierflow.warehouse import DEFAULT_MEMORY_LIMIT
 
 TARGET_CUSTOMERS = 1_000_000
 # Issue 7's time targets, as multiples of the single-query floor.
@@ -273,7 +273,7 @@ def knobs_section(knobs: dict) -> list[str]:
     return [
         "## DuckDB memory settings in effect",
         "",
-        "Read from a connection opened by tierflow's own helper (`orchestration.warehouse.connect`, used by "
+        "Read from a connection opened by tierflow's own helper (`tierflow.warehouse.connect`, used by "
         "ingest, gates and publish) and from dbt's profile:",
         "",
         "| setting | pipeline connections | dbt (profiles.yml) |",

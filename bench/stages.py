@@ -11,7 +11,7 @@ import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from orchestration.paths import Home
+from tierflow.paths import Home
 
 _RUN_START = {"RUN_START", "PIPELINE_START"}
 _RUN_END = {"RUN_SUCCESS", "PIPELINE_SUCCESS", "RUN_FAILURE", "PIPELINE_FAILURE"}

@@ -1,7 +1,7 @@
 """tierflow: recompute customer membership tiers in the warehouse.
 
 `tierflow_defs` (the Dagster Definitions) is built on first access only, so `dagster definitions validate -m
-orchestration` finds it while `import orchestration.cli` stays fast.
+orchestration` finds it while `import tierflow.cli` stays fast.
 """
 
 from typing import Any

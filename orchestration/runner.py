@@ -18,18 +18,18 @@ from orchestration.defs import build_definitions
 from orchestration.defs.gates import ALLOW_TAG
 from orchestration.defs.resources import BAD_INPUT
 from orchestration.defs.schedules import TIER_JOB_NAME, run_config_for
-from orchestration.engines import EngineError, engine_for
 from orchestration.event_log_storage import event_log_override
-from orchestration.gates.report import gate_summary
-from orchestration.overrides import not_applied
-from orchestration.policy import load_policy
 from orchestration.progress import DbtEchoFilter
-from orchestration.recovery import clean_stale, fail_abandoned_runs
-from orchestration.resource_errors import dbt_errors, disk_nearly_full, explain
-from orchestration.secrets import redact
-from orchestration.settings import Settings
-from orchestration.sql_safety import check_layout
-from orchestration.unchanged import Reusable, forget, input_fingerprint, remember, reusable
+from tierflow.gates.report import gate_summary
+from tierflow.ingest.overrides import not_applied
+from tierflow.policy.schema import load_policy
+from tierflow.recovery import clean_stale, fail_abandoned_runs
+from tierflow.resource_errors import dbt_errors, disk_nearly_full, explain
+from tierflow.secrets import redact
+from tierflow.settings import Settings
+from tierflow.sql_safety import check_layout
+from tierflow.targets import TargetError, target_for
+from tierflow.unchanged import Reusable, forget, input_fingerprint, remember, reusable
 
 EXIT_PUBLISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BLOCKED = 0, 1, 2, 3
 
@@ -39,7 +39,7 @@ class RunSummary:
     status: str  # published | unchanged | blocked | error
     as_of: str
     run_id: str | None = None
-    reused_run: str | None = None  # unchanged: the run whose publication stands (orchestration.unchanged)
+    reused_run: str | None = None  # unchanged: the run whose publication stands (tierflow.unchanged)
     policy_version: str | None = None
     inputs: dict[str, dict] = field(default_factory=dict)
     checks: list[dict] = field(default_factory=list)
@@ -212,8 +212,8 @@ def run_pipeline(
         return summary
     load_policy(settings.policy)  # PolicyError: the caller reports it as bad input
     try:
-        engine_for(settings.target, layout).check()
-    except EngineError as exc:
+        target_for(settings.target, layout).check()
+    except TargetError as exc:
         summary.message = str(exc)
         summary.is_bad_input = exc.is_config
         return summary
@@ -233,7 +233,7 @@ def run_pipeline(
         dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(layout.dagster_home), overrides=overrides)) as instance,
         contextlib.redirect_stdout(DbtEchoFilter(verbose)),
     ):
-        # What a killed run left behind (see orchestration.recovery); the caller holds the run lock.
+        # What a killed run left behind (see tierflow.recovery); the caller holds the run lock.
         clean_stale(layout)
         fail_abandoned_runs(instance)
         result = defs.resolve_job_def(TIER_JOB_NAME).execute_in_process(

@@ -20,9 +20,9 @@ import pytest
 import yaml
 from psycopg import sql
 
-from orchestration.cli import main
 from orchestration.defs.dbt.project import prepare_manifest
-from orchestration.policy import DEFAULT_POLICY_PATH
+from tierflow.cli import main
+from tierflow.policy.schema import DEFAULT_POLICY_PATH
 
 # The suite runs on pytest-xdist, one module per worker in this order (`--dist loadfile --no-loadscope-reorder`,
 # see pyproject.toml). Modules that run the pipeline many times go first, so that no long module starts last

@@ -16,13 +16,13 @@ from pathlib import Path
 import duckdb
 
 from orchestration.defs.dbt.project import dbt_executable
-from orchestration.ingest import INPUTS, ingest_input
-from orchestration.overrides import load_overrides
-from orchestration.paths import DBT_PROJECT_DIR
-from orchestration.policy import parse_policy
-from orchestration.published_state import new_entry, record_publication
-from orchestration.run_parameters import convertible_currencies, write_run_parameters
-from orchestration.warehouse import connect
+from tierflow.ingest import INPUTS, ingest_input
+from tierflow.ingest.overrides import load_overrides
+from tierflow.paths import DBT_PROJECT_DIR
+from tierflow.policy.parameters import convertible_currencies, write_run_parameters
+from tierflow.policy.schema import parse_policy
+from tierflow.publish.state import new_entry, record_publication
+from tierflow.warehouse import connect
 
 ENGINE_TABLES = ["customer_tiers", "tier_changes", "tier_history"]
 ORDER_FIELDS = ["order_id", "customer_id", "order_ts", "amount", "status", "refunded_amount", "category"]

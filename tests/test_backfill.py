@@ -15,9 +15,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli import main
-from orchestration.paths import REPO_ROOT
 from tests.conftest import ORDER_COLUMNS, PROFILE_COLUMNS, Runner, order, profile, relaxed_policy, write_csv
+from tierflow.cli import main
+from tierflow.paths import REPO_ROOT
 
 RELAXED_POLICY = relaxed_policy()
 
@@ -95,7 +95,7 @@ def test_killed_backfill_resumes_and_equals_daily_runs(landing: Path, tmp_path: 
     home = tmp_path / "backfilled"
     command = _backfill_command(home, landing)
     process = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", *command],
+        [sys.executable, "-m", "tierflow.cli", *command],
         env={**os.environ, "PYTHONPATH": str(REPO_ROOT)},
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,

@@ -20,8 +20,8 @@ from bench.landing import END, Zone
 from bench.measure import Measurement, free_bytes, measure, stop_tree
 from bench.report import render, size_label
 from bench.stages import STOPPED_DURING, finished_dbt_models, latest_run_id
-from orchestration.gates.suites import BATCH_ROWS
-from orchestration.paths import Home
+from tierflow.gates.suites import BATCH_ROWS
+from tierflow.paths import Home
 
 REPO = Path(__file__).resolve().parent.parent
 CUSTOMERS = 500

@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from orchestration.paths import REPO_ROOT
+from tierflow.paths import REPO_ROOT
 
 
 def test_ruff_check_is_clean() -> None:

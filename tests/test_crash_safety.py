@@ -25,12 +25,12 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from orchestration.delivery.postgres import publish_postgres
-from orchestration.paths import REPO_ROOT, Home
-from orchestration.published_state import new_entry
-from orchestration.run_lock import HomeLockedError, run_lock
 from tests.crm_server import CrmServer
 from tests.published_content import snapshot, staging_leftovers, warehouse_last_published
+from tierflow.paths import REPO_ROOT, Home
+from tierflow.publish.postgres import publish_postgres
+from tierflow.publish.state import new_entry
+from tierflow.run_lock import HomeLockedError, run_lock
 
 PG_DSN = os.environ.get("TIERFLOW_TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
 D1, D2 = "2026-03-30", "2026-03-31"
@@ -46,7 +46,7 @@ class Done:
 
 def tierflow(*args: str, env: dict[str, str], timeout: float = 900) -> Done:
     proc = subprocess.run(
-        [sys.executable, "-m", "orchestration.cli", *args],
+        [sys.executable, "-m", "tierflow.cli", *args],
         cwd=REPO_ROOT,
         env=env,
         capture_output=True,
@@ -156,8 +156,8 @@ def _without_postgres(outputs: dict) -> dict:
 HOLD = """
 import sys, time
 from pathlib import Path
-from orchestration.paths import Home
-from orchestration.run_lock import run_lock
+from tierflow.paths import Home
+from tierflow.run_lock import run_lock
 with run_lock(Home(Path(sys.argv[1])), "tierflow run --as-of 2026-03-31"):
     print("held", flush=True)
     time.sleep(600)
@@ -276,7 +276,7 @@ KILL_POINTS = [
 def _killed_run(baseline: Baseline, home: Path, env: dict, delay: float | None = None) -> int:
     """A real `tierflow run` killed by its fault point, or by SIGKILL after `delay` seconds."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "orchestration.cli", *run_args(baseline.landing, home, D2)],
+        [sys.executable, "-m", "tierflow.cli", *run_args(baseline.landing, home, D2)],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,

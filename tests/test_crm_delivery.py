@@ -18,11 +18,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.cli import main
-from orchestration.crm_export import VOLATILE_FIELDS
-from orchestration.paths import REPO_ROOT
 from tests.conftest import ORDER_COLUMNS, Runner, order, profile, write_csv
 from tests.crm_server import CrmServer
+from tierflow.cli import main
+from tierflow.delivery.crm_export import VOLATILE_FIELDS
+from tierflow.paths import REPO_ROOT
 
 D1, D2 = "2025-06-30", "2025-07-31"
 PROFILE_COLUMNS = ["customer_id", "signup_date", "region", "marketing_opt_in", "email", "phone"]
@@ -233,7 +233,7 @@ def test_a_sync_killed_midway_resumes_without_losing_or_duplicating(
         _webhook_env(monkeypatch, server.url)
         env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
         child = subprocess.Popen(
-            [sys.executable, "-m", "orchestration.cli", "sync", "--home", str(runner.home)],
+            [sys.executable, "-m", "tierflow.cli", "sync", "--home", str(runner.home)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

@@ -18,8 +18,8 @@ from packaging.version import Version
 from orchestration.defs import build_definitions
 from orchestration.defs.dbt.project import TierflowDbtCli
 from orchestration.defs.gates import GATE_CHECKS
-from orchestration.paths import REPO_ROOT
-from orchestration.settings import Settings
+from tierflow.paths import REPO_ROOT
+from tierflow.settings import Settings
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.cli import main
+from tierflow.cli import main
 
 
 def test_demo_generates_data_and_publishes(tmp_path: Path) -> None:

@@ -17,10 +17,10 @@ from dagster._utils.tags import TagConcurrencyLimitsCounter
 
 from orchestration.defs import build_definitions
 from orchestration.defs.schedules import TIER_RUN_TAG, run_config_for
-from orchestration.paths import REPO_ROOT
-from orchestration.settings import Settings
 from tests.conftest import ORDER_COLUMNS, Runner, fresh_pg_database, order, profile, relaxed_policy, write_csv
 from tests.crm_server import CrmServer
+from tierflow.paths import REPO_ROOT
+from tierflow.settings import Settings
 
 AS_OF = date(2026, 2, 28)
 

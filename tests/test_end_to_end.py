@@ -15,8 +15,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from orchestration.generate import generate_landing
 from tests.conftest import Runner
+from tierflow.generate import generate_landing
 
 AS_OF = date(2026, 6, 30)
 pytestmark = pytest.mark.slow

@@ -10,8 +10,8 @@ import duckdb
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from orchestration.gates.measures import _local_date, newest_order_date
-from orchestration.warehouse import scalar
+from tierflow.gates.measures import _local_date, newest_order_date
+from tierflow.warehouse import scalar
 
 ZONES = ("Pacific/Kiritimati", "Etc/GMT+12", "America/Santiago", "America/Havana", "Asia/Shanghai", "UTC")
 AS_OF = date(2025, 4, 6)  # Santiago leaves summer time at midnight that night

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.gates.gx_docs import build_docs, validate_batch
-from orchestration.gates.suites import run_suite
-from orchestration.published_state import LOG_DDL, new_entry, publish_log_rows, record_publication
+from tierflow.gates.gx_docs import build_docs, validate_batch
+from tierflow.gates.suites import run_suite
+from tierflow.publish.state import LOG_DDL, new_entry, publish_log_rows, record_publication
 
 SPEC = {
     "name": "tiers",

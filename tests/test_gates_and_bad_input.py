@@ -9,8 +9,8 @@ import json
 import shutil
 from pathlib import Path
 
-from orchestration.paths import EXPECTATIONS_DIR
 from tests.conftest import Runner, order, profile, write_csv
+from tierflow.paths import EXPECTATIONS_DIR
 
 AS_OF = "2025-06-30"
 

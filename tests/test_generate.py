@@ -1,4 +1,4 @@
-"""Tests for the demo landing-zone generator (orchestration/generate/); small sizes, seconds in all."""
+"""Tests for the demo landing-zone generator (tierflow/generate/); small sizes, seconds in all."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration import generate as gen
-from orchestration.generate import (
+from tierflow import generate as gen
+from tierflow.generate import (
     DIRTY_KINDS,
     EVENTS_COLUMNS,
     ORDERS_COLUMNS,
@@ -22,9 +22,9 @@ from orchestration.generate import (
     generate_landing,
     generate_next_days,
 )
-from orchestration.generate import profiles as gen_profiles
-from orchestration.generate.orders import order_timestamps
-from orchestration.ingest.inputs import INPUTS
+from tierflow.generate import profiles as gen_profiles
+from tierflow.generate.orders import order_timestamps
+from tierflow.ingest.inputs import INPUTS
 
 END = date(2026, 6, 30)
 TS_LOCAL = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d$")

@@ -12,13 +12,13 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.cli import main
 from orchestration.defs.dbt.assets import warehouse_environment
 from orchestration.defs.dbt.project import dbt_cli, dbt_project
-from orchestration.policy import load_policy
-from orchestration.run_parameters import write_run_parameters
-from orchestration.warehouse import connect
 from tests.conftest import Runner, write_csv
+from tierflow.cli import main
+from tierflow.policy.parameters import write_run_parameters
+from tierflow.policy.schema import load_policy
+from tierflow.warehouse import connect
 
 MODEL = "int_customer_days_accumulated"
 TABLE = f"intermediate.{MODEL}"

@@ -12,8 +12,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.ingest import INPUTS, LandingFileError, ingest_input
 from tests.conftest import write_csv
+from tierflow.ingest import INPUTS, LandingFileError, ingest_input
 
 NOW = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
 

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from orchestration.ingest import INPUTS, LandingFileError, ingest_input
+from tierflow.ingest import INPUTS, LandingFileError, ingest_input
 
 NOW = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)
 HEADER = b"order_id,customer_id,order_ts,amount\n"

@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from orchestration.ingest import INPUTS, LandingFileError, ingest_input
+from tierflow.ingest import INPUTS, LandingFileError, ingest_input
 
 SPEC = INPUTS["orders"]
 NOW = datetime(2025, 7, 1, 12, 0, tzinfo=UTC)

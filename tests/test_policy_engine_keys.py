@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli import main
-from orchestration.policy import load_policy, parse_policy
+from tierflow.cli import main
+from tierflow.policy.schema import load_policy, parse_policy
 
 HEAD = "version: x\ncurrency: CNY\ntimezone: UTC\n"
 TIERS = "tiers:\n  - {code: bronze, name: Bronze}\n  - {code: silver, name: Silver, min_spend: 1000}\n"

@@ -7,7 +7,7 @@ from decimal import Decimal
 
 import pytest
 
-from orchestration.policy import PolicyError, load_policy, parse_policy
+from tierflow.policy.schema import PolicyError, load_policy, parse_policy
 
 BASE = "version: x\ncurrency: CNY\ntimezone: UTC\ntiers: [{code: a, name: A}]\n"
 

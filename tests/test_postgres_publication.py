@@ -15,10 +15,10 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from orchestration.backoff import with_backoff
-from orchestration.delivery.postgres import PostgresUnreachable, publish_postgres
-from orchestration.published_state import new_entry
 from tests.conftest import ORDER_COLUMNS, PROFILE_COLUMNS, Runner, order, profile, write_csv
+from tierflow.delivery.backoff import with_backoff
+from tierflow.publish.postgres import PostgresUnreachable, publish_postgres
+from tierflow.publish.state import new_entry
 
 DSN = os.environ.get("TIERFLOW_TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
 DATES = ["2025-06-30", "2025-07-31", "2025-08-31"]

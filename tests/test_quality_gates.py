@@ -16,12 +16,12 @@ import duckdb
 import pytest
 import yaml
 
-from orchestration.cli import main
-from orchestration.gate_policy import BREAKERS
-from orchestration.gates.measures import reconciliation
-from orchestration.generate import generate_landing
-from orchestration.policy import DEFAULT_POLICY_PATH
 from tests.conftest import Runner, order, policy_with_gates, write_csv
+from tierflow.cli import main
+from tierflow.gates.measures import reconciliation
+from tierflow.generate import generate_landing
+from tierflow.policy.gates import BREAKERS
+from tierflow.policy.schema import DEFAULT_POLICY_PATH
 
 AS_OF = date(2025, 6, 30)
 BACK = AS_OF - timedelta(days=150)  # a back-dated run: recent sign-ups are invisible

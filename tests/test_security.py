@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli import main
-from orchestration.secrets import redact
-from orchestration.sql_safety import UnsafeNameError, checked_identifier, identifier, inside
+from tierflow.cli import main
+from tierflow.secrets import redact
+from tierflow.sql_safety import UnsafeNameError, checked_identifier, identifier, inside
 
 
 @pytest.mark.parametrize("name", ["customer_tiers", "tierflow", "_x1", "a" * 63])

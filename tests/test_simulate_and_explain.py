@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.cli import main
 from tests import test_segments_and_kpis as report_tests
 from tests.conftest import ORDER_COLUMNS, PROFILE_COLUMNS, Runner, order, profile, write_csv
+from tierflow.cli import main
 
 chromium = report_tests.chromium  # the session fixture that installs Chromium when missing
 

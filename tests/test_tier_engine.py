@@ -395,7 +395,7 @@ def test_overrides_start_and_end_and_unknown_ones_are_reported(tmp_path: Path) -
 
 
 def test_an_overrides_path_outside_the_landing_zone_and_home_is_refused(tmp_path: Path) -> None:
-    from orchestration.overrides import OverridesError, resolve_location
+    from tierflow.ingest.overrides import OverridesError, resolve_location
 
     (tmp_path / "landing").mkdir()
     (tmp_path / "secret.csv").write_text("x")

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.paths import DBT_PROJECT_DIR
 from tests.conftest import ORDER_COLUMNS, PROFILE_COLUMNS, Runner, order, profile, write_csv
+from tierflow.paths import DBT_PROJECT_DIR
 
 AS_OF = "2025-06-30"  # policy time zone Asia/Shanghai (UTC+8); 365 days back is 2024-06-30
 

@@ -1,5 +1,5 @@
 """A re-run with nothing new recomputes nothing and says which run's publication stands
-(orchestration.unchanged); a change to anything a run depends on, a missing published file, a failed run in
+(tierflow.unchanged); a change to anything a run depends on, a missing published file, a failed run in
 between or --force makes the next run do everything again. Each full run here costs 20 to 40 s, so the
 cases that need no full run after them ask `reusable` directly, with the fingerprint the CLI takes."""
 
@@ -11,10 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from orchestration.generate import generate_landing
-from orchestration.settings import Settings
-from orchestration.unchanged import fingerprint, input_fingerprint, record_path, reusable
 from tests.conftest import Runner, relaxed_policy
+from tierflow.generate import generate_landing
+from tierflow.settings import Settings
+from tierflow.unchanged import fingerprint, input_fingerprint, record_path, reusable
 
 AS_OF = date(2026, 6, 30)
 

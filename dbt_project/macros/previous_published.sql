@@ -1,6 +1,6 @@
 {#- The relation holding `table` as of the last published run before this run's as-of date, or none before
     the first publication. Publication keeps the last published tables in schema published_state and, when
-    it moves to a new as-of date, the ones it replaced in published_base (see orchestration/published_state.py):
+    it moves to a new as-of date, the ones it replaced in published_base (see tierflow/publish/state.py):
     a re-run of the last published date compares with published_base, so it computes exactly what the first
     run of that date computed. Callers fall back to an empty set:
 

@@ -13,9 +13,9 @@ from orchestration.defs.publish import build_publish_assets
 from orchestration.defs.report import build_report_asset
 from orchestration.defs.resources import TierflowResource
 from orchestration.defs.schedules import build_daily_schedule, build_landing_sensor, build_tier_job
-from orchestration.policy import load_policy
 from orchestration.progress import cli_progress_logger
-from orchestration.settings import Settings
+from tierflow.policy.schema import load_policy
+from tierflow.settings import Settings
 
 
 def build_definitions(settings: Settings | None = None) -> dg.Definitions:

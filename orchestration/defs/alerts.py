@@ -8,7 +8,7 @@ import urllib.request
 
 import dagster as dg
 
-from orchestration.secrets import redact_url
+from tierflow.secrets import redact_url
 
 
 def alert_payload(run_id: str, job_name: str, step: str, error: str) -> dict:

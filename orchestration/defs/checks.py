@@ -2,7 +2,7 @@
 
 A failing suite stops the run before anything is published (the publish assets are downstream of every
 gated table), so BI and CRM keep the last good version. Suites are judged in DuckDB over the whole table and
-by Great Expectations on a bounded batch (`orchestration.gates.suites`); the outcome goes to the gate report.
+by Great Expectations on a bounded batch (`tierflow.gates.suites`); the outcome goes to the gate report.
 """
 
 from typing import Any
@@ -12,12 +12,12 @@ import duckdb
 
 from orchestration.defs.gates import run_identity
 from orchestration.defs.resources import TierflowResource
-from orchestration.expectations import SuiteError, load_suite, suite_path
-from orchestration.faults import fault_point
-from orchestration.gates.report import data_docs_dir, suite_entry, write_part
-from orchestration.gates.suites import run_suite
-from orchestration.sql_safety import identifier
-from orchestration.warehouse import connect, scalar
+from tierflow.faults import fault_point
+from tierflow.gates.expectations import SuiteError, load_suite, suite_path
+from tierflow.gates.report import data_docs_dir, suite_entry, write_part
+from tierflow.gates.suites import run_suite
+from tierflow.sql_safety import identifier
+from tierflow.warehouse import connect, scalar
 
 
 def gate_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:

@@ -14,15 +14,15 @@ import dagster as dg
 import duckdb
 
 from orchestration.defs.resources import TierflowResource
-from orchestration.expectations import SuiteError, load_suite, suite_path
-from orchestration.gates.gx_docs import build_docs
-from orchestration.gates.measures import circuit_breakers, freshness, quarantine_share, reconciliation
-from orchestration.gates.report import data_docs_dir, suite_entry, write_part
-from orchestration.gates.results import GateResult
-from orchestration.gates.suites import run_suite
-from orchestration.ingest import INPUTS
-from orchestration.run_parameters import convertible_currencies
-from orchestration.warehouse import connect, table_exists
+from tierflow.gates.expectations import SuiteError, load_suite, suite_path
+from tierflow.gates.gx_docs import build_docs
+from tierflow.gates.measures import circuit_breakers, freshness, quarantine_share, reconciliation
+from tierflow.gates.report import data_docs_dir, suite_entry, write_part
+from tierflow.gates.results import GateResult
+from tierflow.gates.suites import run_suite
+from tierflow.ingest import INPUTS
+from tierflow.policy.parameters import convertible_currencies
+from tierflow.warehouse import connect, table_exists
 
 ALLOW_TAG = "tierflow/allow"
 TIERS = dg.AssetKey(["marts", "customer_tiers"])

@@ -8,11 +8,11 @@ import dagster as dg
 from pydantic import Field
 
 from orchestration.defs.resources import TierflowResource, bad_input
-from orchestration.faults import fault_point
-from orchestration.ingest import INPUTS, InputSpec, LandingFileError, ingest_input
-from orchestration.overrides import OverridesError, load_overrides
-from orchestration.run_parameters import convertible_currencies, write_run_parameters
-from orchestration.warehouse import connect
+from tierflow.faults import fault_point
+from tierflow.ingest import INPUTS, InputSpec, LandingFileError, ingest_input
+from tierflow.ingest.overrides import OverridesError, load_overrides
+from tierflow.policy.parameters import convertible_currencies, write_run_parameters
+from tierflow.warehouse import connect
 
 OWNERS = ["team:data-platform"]
 

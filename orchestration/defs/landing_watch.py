@@ -6,7 +6,7 @@ import hashlib
 import json
 from pathlib import Path
 
-from orchestration.ingest.inputs import INPUTS
+from tierflow.ingest.inputs import INPUTS
 
 SUFFIXES = {".csv", ".parquet"}
 

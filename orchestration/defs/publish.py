@@ -3,19 +3,19 @@ so a failed blocking check on any of them publishes nothing."""
 
 import dagster as dg
 
-from orchestration.backoff import with_backoff
-from orchestration.crm_export import export_segments, record_snapshot
 from orchestration.defs.gates import allowed_breakers
 from orchestration.defs.resources import TierflowResource
-from orchestration.delivery.postgres import PostgresUnreachable, publish_postgres
-from orchestration.delivery.sync import sync_exports
-from orchestration.faults import fault_point
-from orchestration.published_state import record_publication
-from orchestration.publishing import discard_staged_parquet, publish_duckdb_file, publish_parquet_latest, stage_parquet
-from orchestration.secrets import pg_dsn
-from orchestration.sql_safety import identifier
-from orchestration.unchanged import forget
-from orchestration.warehouse import connect
+from tierflow.delivery.backoff import with_backoff
+from tierflow.delivery.crm_export import export_segments, record_snapshot
+from tierflow.delivery.sync import sync_exports
+from tierflow.faults import fault_point
+from tierflow.publish.files import discard_staged_parquet, publish_duckdb_file, publish_parquet_latest, stage_parquet
+from tierflow.publish.postgres import PostgresUnreachable, publish_postgres
+from tierflow.publish.state import record_publication
+from tierflow.secrets import pg_dsn
+from tierflow.sql_safety import identifier
+from tierflow.unchanged import forget
+from tierflow.warehouse import connect
 
 OWNERS = ["team:data-platform"]
 
@@ -89,7 +89,7 @@ def _publish_bi(context: dg.AssetExecutionContext, tierflow: TierflowResource, t
         fault_point("publish.parquet_switched")
     else:
         discard_staged_parquet(staged)
-    # Only now is this run anyone's "previous published run" (the commit point: see orchestration.recovery).
+    # Only now is this run anyone's "previous published run" (the commit point: see tierflow.recovery).
     record_publication(layout.warehouse, list(tables), staged.entry)
     fault_point("publish.recorded")
     counts, customers = tier_counts(tierflow)

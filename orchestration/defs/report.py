@@ -3,8 +3,8 @@
 import dagster as dg
 
 from orchestration.defs.resources import TierflowResource
-from orchestration.faults import fault_point
-from orchestration.report import load_report_data, write_report
+from tierflow.faults import fault_point
+from tierflow.report import load_report_data, write_report
 
 OWNERS = ["team:data-platform"]
 

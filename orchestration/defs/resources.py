@@ -9,12 +9,12 @@ from pathlib import Path
 
 import dagster as dg
 
-from orchestration.delivery.webhook import WebhookConfig
-from orchestration.paths import Home
-from orchestration.policy import Policy, PolicyError, load_policy
-from orchestration.run_lock import run_lock
-from orchestration.secrets import webhook_token, webhook_url
-from orchestration.settings import Settings
+from tierflow.delivery.webhook import WebhookConfig
+from tierflow.paths import Home
+from tierflow.policy.schema import Policy, PolicyError, load_policy
+from tierflow.run_lock import run_lock
+from tierflow.secrets import webhook_token, webhook_url
+from tierflow.settings import Settings
 
 
 class TierflowResource(dg.ConfigurableResource):

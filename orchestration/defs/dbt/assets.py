@@ -10,9 +10,9 @@ from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.dbt.translator import TierflowDbtTranslator
 from orchestration.defs.resources import TierflowResource
-from orchestration.engines import engine_for
-from orchestration.engines.base import duckdb_environment
-from orchestration.faults import fault_point
+from tierflow.faults import fault_point
+from tierflow.targets import target_for
+from tierflow.targets.base import duckdb_environment
 
 
 @contextmanager
@@ -48,7 +48,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     def tierflow_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tierflow: TierflowResource):
         # Unit tests check the SQL logic, not the data: the test suite runs them, nightly runs skip them.
         args = ["build", "--exclude-resource-type", "unit_test"]
-        engine = engine_for(tierflow.target, tierflow.layout)
+        engine = target_for(tierflow.target, tierflow.layout)
         with engine.around_dbt(project.manifest_path) as environment, process_environment(environment):
             for count, event in enumerate(
                 dbt.cli(args, context=context, target_path=tierflow.layout.dbt_target).stream()

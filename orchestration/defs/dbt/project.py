@@ -20,7 +20,7 @@ from pathlib import Path
 from dagster_dbt import DbtCliResource, DbtProject
 from packaging.version import Version
 
-from orchestration.paths import DBT_PROJECT_DIR, REPO_ROOT
+from tierflow.paths import DBT_PROJECT_DIR, REPO_ROOT
 
 PROJECT_SOURCES = (DBT_PROJECT_DIR, REPO_ROOT / "models")
 

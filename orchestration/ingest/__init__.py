@@ -1,6 +1,0 @@
-"""Ingest of the landing zone: discover new files, validate every row, load or quarantine it."""
-
-from orchestration.ingest.inputs import INPUTS, InputSpec
-from orchestration.ingest.loader import FileResult, IngestResult, LandingFileError, ingest_input
-
-__all__ = ["INPUTS", "FileResult", "IngestResult", "InputSpec", "LandingFileError", "ingest_input"]

@@ -1,0 +1,1 @@
+"""The tier policy: its schema, the tier engine's rules and the parameters dbt reads."""

@@ -1,0 +1,119 @@
+"""The warehouse's memory of the last *published* run.
+
+After a run publishes, its gated marts are copied to the `published_state` schema of the warehouse and a row
+is added to `published_state.publish_log`. Models that compare with "the previous published run" (KPIs,
+migrations, CRM deltas) read from there through the `previous_published` dbt macro: a blocked or crashed
+run never becomes anyone's "previous".
+
+A re-run of the last published as-of date must compute what the first run of that date computed (the same
+as-of date run twice publishes identical content), so it must compare with the run *before* that date, not
+with its own first attempt. When a publication moves to a new as-of date, the tables it replaces are kept
+in `published_base` (the last published state of an earlier date); the macro reads `published_base` when
+the run's as-of date is the last published one, `published_state` otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import duckdb
+
+from tierflow.faults import fault_point
+from tierflow.sql_safety import identifier
+from tierflow.warehouse import connect, scalar, table_exists
+
+SCHEMA = "published_state"
+BASE_SCHEMA = "published_base"
+LOG_DDL = f"""
+create table if not exists {SCHEMA}.publish_log (
+    run_id varchar not null,
+    as_of_date date not null,
+    policy_version varchar not null,
+    published_at timestamp not null,
+    tables varchar not null,
+    row_counts varchar not null,
+    checksums varchar not null,
+    seconds double not null,
+    overrides varchar
+)
+"""
+# Logs written before breaker overrides existed lack the last column; it is added (null) when next written.
+LOG_UPGRADE = f"alter table {SCHEMA}.publish_log add column if not exists overrides varchar"
+LOG_WIDTH = 9
+
+
+@dataclass(frozen=True)
+class PublishEntry:
+    run_id: str
+    as_of_date: str
+    policy_version: str
+    row_counts: dict[str, int]
+    checksums: dict[str, str]
+    seconds: float
+    published_at: datetime
+    # {breaker: reason} the operator allowed with `tierflow run --allow … --reason …`; None when none.
+    overrides: dict[str, str] | None = None
+
+    def row(self) -> list:
+        return [
+            self.run_id,
+            self.as_of_date,
+            self.policy_version,
+            self.published_at.replace(tzinfo=None),
+            json.dumps(sorted(self.row_counts)),
+            json.dumps(self.row_counts, sort_keys=True),
+            json.dumps(self.checksums, sort_keys=True),
+            round(self.seconds, 3),
+            json.dumps(self.overrides, sort_keys=True) if self.overrides else None,
+        ]
+
+
+def new_entry(
+    *,
+    run_id: str,
+    as_of: str,
+    policy_version: str,
+    row_counts: dict[str, int],
+    checksums: dict[str, str],
+    seconds: float,
+    overrides: dict[str, str] | None = None,
+) -> PublishEntry:
+    return PublishEntry(run_id, as_of, policy_version, row_counts, checksums, seconds, datetime.now(UTC), overrides)
+
+
+def publish_log_rows(con: duckdb.DuckDBPyConnection, catalog: str = "") -> list[tuple]:
+    """Earlier publications, oldest first (none before the first)."""
+    prefix = f"{catalog}." if catalog else ""
+    if not table_exists(con, SCHEMA, "publish_log", catalog=catalog or None):
+        return []
+    rows = con.execute(f"select * from {prefix}{SCHEMA}.publish_log order by published_at").fetchall()
+    return [(*row, *([None] * (LOG_WIDTH - len(row)))) for row in rows]
+
+
+def record_publication(warehouse: Path, tables: list[str], entry: PublishEntry) -> None:
+    """Remember what was just published, in one transaction."""
+    with connect(warehouse) as con:
+        con.begin()
+        con.execute(f"create schema if not exists {SCHEMA}")
+        con.execute(f"create schema if not exists {BASE_SCHEMA}")
+        last_as_of = (
+            scalar(
+                con, f"select cast(as_of_date as varchar) from {SCHEMA}.publish_log order by published_at desc limit 1"
+            )
+            if table_exists(con, SCHEMA, "publish_log")
+            else None
+        )
+        moving_on = last_as_of is not None and last_as_of != entry.as_of_date
+        for table in tables:
+            name = identifier(table, "published table")
+            if moving_on and table_exists(con, SCHEMA, table):
+                con.execute(f"create or replace table {BASE_SCHEMA}.{name} as select * from {SCHEMA}.{name}")
+            con.execute(f"create or replace table {SCHEMA}.{name} as select * from marts.{name}")
+        con.execute(LOG_DDL)
+        con.execute(LOG_UPGRADE)
+        con.execute(f"insert into {SCHEMA}.publish_log values ({', '.join('?' * LOG_WIDTH)})", entry.row())
+        fault_point("publish.recording")  # inside the transaction: a kill here must roll it all back
+        con.commit()
