@@ -29,7 +29,7 @@ from tierflow.policy.schema import DEFAULT_POLICY_PATH
 # while the other worker idles.
 HEAVY_FIRST = (
     "test_crash_safety",
-    "test_engines",
+    "test_targets",
     "test_quality_gates",
     "test_tier_engine",
     "test_crm_delivery",
@@ -43,6 +43,7 @@ HEAVY_FIRST = (
     "test_postgres_publication",
     "test_incremental_facts",
     "test_backfill",
+    "test_docs",
     "test_gates_and_bad_input",
 )
 
