@@ -9,7 +9,7 @@ like a checkout (symlinks to the repository's folders and to this interpreter's 
 - inside a block, the install commands (`python3 -m venv`, `.venv/bin/pip install`): the venv running this
   test is the one they would build;
 - a block whose commands already ran (the same commands shown on two pages).
-The demo runs with few customers (`DEMO_CUSTOMERS`) to keep this test short.
+The demo runs with fewer customers (`DEMO_CUSTOMERS`) to keep this test short.
 """
 
 from __future__ import annotations
@@ -115,6 +115,7 @@ def test_the_skipped_blocks_are_only_the_install_the_tests_servers_and_the_bench
         skip = SKIP.fullmatch(block.marker)
         if block.marker.startswith("<!-- docs-test: skip"):
             assert skip and skip.group("reason") in SKIP_REASONS, f"{block.where}: skip needs one of {SKIP_REASONS}"
+    assert set(DOCS.glob("*.md")) == set(PAGES) - {README}, "every docs page must be in PAGES"
     readme_commands = [b.text for b in blocks(README) if b.lang == "bash"]
     ci = (REPO_ROOT / ".ci" / "run").read_text().strip().splitlines()[-1]
     assert ci in readme_commands, "README command 2 must be word for word what .ci/run runs"
