@@ -95,3 +95,12 @@ def test_fingerprint_follows_every_input(tmp_path: Path, monkeypatch: pytest.Mon
         digest = result if isinstance(result, str) else fingerprint(settings, AS_OF)
         assert digest not in seen, f"{what} did not change the fingerprint"
         seen.add(digest)
+
+
+def test_the_code_fingerprint_covers_the_product_package_and_the_code_location() -> None:
+    # A change to the product's own code must make an earlier publication unusable, like a model change does.
+    from tierflow.paths import REPO_ROOT
+    from tierflow.unchanged import _code_files
+
+    tops = {path.relative_to(REPO_ROOT).parts[0] for path in _code_files()}
+    assert {"tierflow", "orchestration", "models", "dbt_project", "expectations"} <= tops

@@ -39,7 +39,7 @@ from tierflow.warehouse import connect
 
 RECORD_NAME = "last_complete_run.json"
 # tierflow's code and project files: a change to any of them may change what a run computes.
-CODE_DIRS = ("orchestration", "models", "dbt_project", "expectations")
+CODE_DIRS = ("tierflow", "orchestration", "models", "dbt_project", "expectations")
 CODE_SUFFIXES = {".py", ".sql", ".yml", ".yaml", ".csv", ".json", ".properties"}
 SKIPPED_DIRS = {"target", "logs", "dbt_packages", "__pycache__"}
 LIBRARIES = ("duckdb", "dbt-core", "dbt-duckdb", "dbt-postgres", "dbt-spark", "dagster", "great_expectations")
