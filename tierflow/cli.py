@@ -372,7 +372,9 @@ def build_parser() -> argparse.ArgumentParser:
         "Writes simulation.json and simulation.html; the warehouse and the published files are only read.",
     )
     simulate.add_argument("--policy", type=Path, required=True, help="candidate tier policy YAML")
-    simulate.add_argument("--as-of", type=_date, help="date to simulate (default: the last published as-of date)")
+    simulate.add_argument(
+        "--as-of", type=_date, help="date to simulate (default: the day after the last published as-of date)"
+    )
     simulate.add_argument("--out", type=Path, help="directory for the results (default <home>/simulations/…)")
     simulate.add_argument("--home", type=Path, help="tierflow home (default $TIERFLOW_HOME or ./tierflow_home)")
     simulate.add_argument(
