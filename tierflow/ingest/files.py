@@ -39,12 +39,14 @@ class LandingFile:
 
 
 def discover(input_dir: Path, landing: Path) -> list[LandingFile]:
-    """Data files under an input directory, in a stable order; hidden and `_`-prefixed files are skipped
-    (writers use them for temporary and marker files). A symlink that leads outside the landing zone is
-    refused: configuration decides what is ingested, not a link someone left in a shared folder."""
+    """Data files under an input directory in arrival order: modification time, then path (a later file is
+    applied later, so a refund that arrived after its order updates it even when its name sorts first; in a
+    fresh load the modification time is the only arrival signal there is). Hidden and `_`-prefixed files are
+    skipped (writers use them for temporary and marker files). A symlink that leads outside the landing zone
+    is refused: configuration decides what is ingested, not a link someone left in a shared folder."""
     root = landing.resolve()
     found = []
-    for path in sorted(input_dir.rglob("*")):
+    for path in input_dir.rglob("*"):
         relative = path.relative_to(input_dir)
         if path.suffix.lower() not in SUPPORTED_SUFFIXES or any(p.startswith((".", "_")) for p in relative.parts):
             continue
@@ -56,7 +58,7 @@ def discover(input_dir: Path, landing: Path) -> list[LandingFile]:
             continue
         stat = path.stat()
         found.append(LandingFile(path=path, label=label, size=stat.st_size, mtime_ns=stat.st_mtime_ns))
-    return found
+    return sorted(found, key=lambda f: (f.mtime_ns, f.label))
 
 
 def _blocks(path: Path) -> Iterator[bytes]:

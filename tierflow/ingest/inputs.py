@@ -44,6 +44,31 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Versions:
+    """The forward-only order of an entity's versions: a later file may move a loaded row forward, never back.
+
+    `ranks` orders the values of `status`; values of the same rank are separate branches, so neither replaces
+    the other. Within one status, `growing` only grows (blank counts as 0). A row behind the current version
+    is stale: files that arrive out of order, or an old export sent again, cannot undo a later change."""
+
+    status: str
+    ranks: tuple[tuple[str, int], ...]
+    growing: str
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return (self.status, self.growing)
+
+    def rank_sql(self, prefix: str = "") -> str:
+        whens = " ".join(f"when '{status}' then {rank}" for status, rank in self.ranks)
+        return f"case {prefix}{self.status} {whens} end"
+
+    def version_sql(self, prefix: str = "") -> str:
+        """The version as a struct that compares in the forward order within one branch."""
+        return f"{{'rank': {self.rank_sql(prefix)}, 'growing': coalesce({prefix}{self.growing}, 0)}}"
+
+
+@dataclass(frozen=True)
 class InputSpec:
     name: str
     required: tuple[str, ...]
@@ -52,16 +77,23 @@ class InputSpec:
     columns: tuple[TypedColumn, ...]
     rules: tuple[Rule, ...]
     # How a repeated key is treated when it arrives in a later file: "reject" quarantines it (orders and
-    # events are immutable facts), "update" accepts it as a newer version (profiles change over time).
+    # events are immutable facts), "update" accepts it as a newer version, applied in arrival order (profiles
+    # change over time and have no order of their own: only repeats within one file are judged).
     later_duplicates: str = "reject"
-    # Columns a later file may change on an already loaded key (a late refund or cancellation): such a row
-    # updates the landing row in place instead of being a conflict. Only with later_duplicates="reject".
-    updatable: tuple[str, ...] = ()
+    # How a later file may move an already loaded key forward (a late refund or cancellation): a row ahead of
+    # the current version updates the landing row in place, one behind it is a stale update. Only with
+    # later_duplicates="reject".
+    versions: Versions | None = None
     is_optional_input: bool = False
 
     @property
     def known_columns(self) -> tuple[str, ...]:
         return self.required + self.optional
+
+    @property
+    def updatable(self) -> tuple[str, ...]:
+        """The columns a later version may change; every other column must stay as first loaded."""
+        return self.versions.columns if self.versions else ()
 
     @property
     def entity(self) -> str:
@@ -97,7 +129,10 @@ ORDERS = InputSpec(
         Rule("bad_refund", "refunded_amount < 0 or refunded_amount > amount"),
         Rule("unknown_currency", "not list_contains($currencies, currency)"),
     ),
-    updatable=("status", "refunded_amount"),
+    # completed (refunds growing) -> refunded or cancelled, which are separate branches
+    versions=Versions(
+        status="status", ranks=(("completed", 0), ("refunded", 1), ("cancelled", 1)), growing="refunded_amount"
+    ),
 )
 
 PROFILES = InputSpec(
@@ -161,3 +196,8 @@ EVENTS = InputSpec(
 )
 
 INPUTS: dict[str, InputSpec] = {spec.name: spec for spec in (ORDERS, PROFILES, EVENTS)}
+
+STALE_UPDATE = "stale_update"
+# Quarantine reasons that lose nothing: a row identical to the version already loaded, or behind it. They are
+# counted apart (rows_redundant) and do not count toward gates.max_quarantine_share.
+REDUNDANT_REASONS = (STALE_UPDATE, *(f"duplicate_{spec.entity}" for spec in INPUTS.values()))

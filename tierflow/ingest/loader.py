@@ -2,6 +2,10 @@
 already loaded row (a late refund or cancellation of an order), or is quarantined in `landing.quarantine`
 with a reason code, so for every file rows read = accepted + updated + quarantined, always.
 
+Files are applied in arrival order (see `files.discover`), and a repeated key is judged against the current
+version of its row: orders only move forward (`InputSpec.versions`), so a version behind the current one is
+quarantined as `stale_update` beside the version it would have replaced, whatever order the files came in.
+
 Each file is one set-based pass in DuckDB (read, type, first broken rule, repeated keys) into a temporary
 batch, then accepted rows, updates, quarantine and the `landing.ingested_files` entry are written in one
 transaction, so a failure never leaves half a file. A file is tracked by the SHA-256 of its content:
@@ -37,7 +41,7 @@ from tierflow.ingest.files import (
     relation_sql,
     unix_line_endings_copy,
 )
-from tierflow.ingest.inputs import INPUTS, InputSpec
+from tierflow.ingest.inputs import INPUTS, REDUNDANT_REASONS, STALE_UPDATE, InputSpec
 from tierflow.ingest.typing import column_sql, given
 from tierflow.warehouse import connect
 
@@ -69,6 +73,7 @@ create table if not exists landing.ingested_files (
 );
 alter table landing.ingested_files add column if not exists rows_updated bigint default 0;
 alter table landing.ingested_files add column if not exists mtime_ns bigint;
+alter table landing.ingested_files add column if not exists rows_redundant bigint default 0;
 create table if not exists landing.quarantine (
     input varchar not null,
     source_file varchar not null,
@@ -79,6 +84,7 @@ create table if not exists landing.quarantine (
     run_id varchar,
     quarantined_at timestamp not null
 );
+alter table landing.quarantine add column if not exists current_record varchar;
 create table if not exists landing.updates (
     input varchar not null,
     record_key varchar not null,
@@ -123,6 +129,7 @@ class FileResult:
     rows_accepted: int = 0
     rows_updated: int = 0
     rows_quarantined: int = 0
+    rows_redundant: int = 0  # of the quarantined: duplicates and stale updates, which lose nothing
     reasons: dict[str, int] = field(default_factory=dict)
     skipped: bool = False
     seconds: float = 0.0
@@ -161,6 +168,7 @@ class IngestResult:
             "rows_accepted": self.total("rows_accepted"),
             "rows_updated": self.total("rows_updated"),
             "rows_quarantined": self.total("rows_quarantined"),
+            "rows_redundant": self.total("rows_redundant"),
             "quarantine_reasons": self.reasons,
         }
 
@@ -302,16 +310,30 @@ def _number_csv_records(con: duckdb.DuckDBPyConnection, rejected: int) -> None:
     _run(con, f"create temp view batch as select * replace (rowid + 1 + {shift} as source_row) from batch_rows")
 
 
+def _typed_record(spec: InputSpec, prefix: str) -> str:
+    """A row's typed columns as a JSON object of text, as quarantine keeps a repeated row and its current version."""
+    return _json([(c.name, f"cast({prefix}{c.name} as varchar)") for c in spec.columns])
+
+
 def _verdicts_sql(spec: InputSpec, check_existing: bool) -> str:
-    """Valid rows whose key was seen before (earlier in the chunk, in file then record order, or loaded from
-    an earlier file): identical is a duplicate; a change of the updatable columns only, coming in a later
-    file, is an update; anything else is a conflict (the first one loaded wins)."""
+    """Valid rows whose key was seen before, judged one after the other in arrival order (the landing row,
+    then file and record order) against the key's current version, the furthest-forward one applied so far:
+    another value of a column that never changes (an amount, a customer) is a conflict, and so is another
+    branch of the current version's rank (refunded after cancelled); a version behind the current one is a
+    stale update; the current version again is a duplicate; a version ahead of it is an update.
+
+    An input without versions has one version, so a repeat is a duplicate or a conflict. One with
+    later_duplicates="update" (profiles) is judged within one file only: a later file holds newer versions."""
     key, entity = spec.key, spec.entity
-    data_columns = [c.name for c in spec.columns if c.name != key]
-    core_columns = [c for c in data_columns if c not in spec.updatable]
+    names = ", ".join(c.name for c in spec.columns)
+    core_columns = [c.name for c in spec.columns if c.name != key and c.name not in spec.updatable]
+    partition = [key] if spec.later_duplicates == "reject" else [key, "file_index"]
+    versions = spec.versions
+    rank = versions.rank_sql() if versions else "0"
+    version = versions.version_sql() if versions else "{'rank': 0, 'growing': 0}"
     existing = (
         f"""
-        select {key}, row_hash as existing_hash, {_hash(core_columns)} as existing_core
+        select -1 as file_index, source_row, {names}
         from landing.{spec.name}
         -- The constant key range lets DuckDB skip row groups by their min/max (ids usually grow with time),
         -- so a daily file does not scan every key ever loaded.
@@ -320,61 +342,80 @@ def _verdicts_sql(spec: InputSpec, check_existing: bool) -> str:
         qualify row_number() over (partition by {key} order by load_seq desc) = 1
         """
         if check_existing
-        else f"select cast(null as varchar) as {key}, null as existing_hash, null as existing_core where false"
+        else f"select -1 as file_index, source_row, {names} from batch where false"
     )
-    updates = (
-        f"when existing_hash is null and file_index = first_file then 'duplicate_{entity}_conflict' "
-        f"when core = coalesce(existing_core, first_core) then '{UPDATE}'"
-        if spec.updatable
-        else ""
-    )
-    core = _hash(core_columns, "b.")
+    by = ", ".join(partition)
+    same_partition = " and ".join(f"c.{column} = r.{column}" for column in partition)
+    previous = _json([(c, f"c.{c}") for c in spec.updatable]) if spec.updatable else "cast(null as varchar)"
+    conflict = quote_literal(f"duplicate_{entity}_conflict")
     return f"""
         create temp table verdicts as
         with
-        repeated as (select {key} from batch where rule_reason is null group by {key} having count(*) > 1),
+        repeated as (select {by} from batch where rule_reason is null group by all having count(*) > 1),
         existing as ({existing}),
         occurrences as (
-            select
-                b.file_index, b.source_row, b.{key}, b.row_hash, {core} as core,
-                e.existing_hash, e.existing_core,
-                row_number() over w as n,
-                first_value(b.row_hash) over w as first_hash,
-                first_value({core}) over w as first_core,
-                first_value(b.file_index) over w as first_file
-            from batch as b
-            left join existing as e on e.{key} = b.{key}
-            where b.rule_reason is null
-                and (b.{key} in (select {key} from repeated) or e.{key} is not null)
-            window w as (partition by b.{key} order by b.file_index, b.source_row)
+            select *, {_hash(core_columns)} as core, {rank} as version_rank, {version} as version
+            from (
+                select * from existing
+                union all by name
+                select file_index, source_row, {names} from batch
+                where rule_reason is null
+                    and (({by}) in (select {by} from repeated) or {key} in (select {key} from existing))
+            )
+        ),
+        ordered as (
+            select *, row_number() over w as n, core = first_value(core) over w as same_core
+            from occurrences
+            window w as (partition by {by} order by file_index, source_row)
+        ),
+        -- Of the versions of one rank (refunded, cancelled), the first to arrive is the one a key can take.
+        branches as (
+            select {by}, version_rank, arg_min({versions.status if versions else "''"}, n) as branch
+            from ordered where same_core group by all
+        ),
+        judged as (
+            select o.*, o.same_core and {f"o.{versions.status}" if versions else "''"} = b.branch as applied
+            from ordered as o left join branches as b using ({by}, version_rank)
+        ),
+        current as (
+            select *,
+                max(version) filter (where applied) over w as current_version,
+                arg_max(n, {{'version': version, 'earliest': -n}}) filter (where applied) over w as current_n
+            from judged
+            window w as (partition by {by} order by n rows between unbounded preceding and 1 preceding)
         )
-        select file_index, source_row, {key} as record_key, case
-            when row_hash = coalesce(existing_hash, first_hash) then 'duplicate_{entity}'
-            {updates}
-            else 'duplicate_{entity}_conflict'
-        end as verdict
-        from occurrences
-        where existing_hash is not null or n > 1
+        select r.file_index, r.source_row, r.{key} as record_key,
+            case
+                when not r.same_core then {conflict}
+                when not r.applied and r.version_rank >= r.current_version['rank'] then {conflict}
+                when r.version < r.current_version then '{STALE_UPDATE}'
+                when r.version = r.current_version then 'duplicate_{entity}'
+                else '{UPDATE}'
+            end as verdict,
+            {_typed_record(spec, "c.")} as current_record,
+            {previous} as previous
+        from current as r
+        join current as c on {same_partition} and c.n = r.current_n
+        where r.n > 1 and r.file_index >= 0
     """
 
 
 def _apply_updates(con: duckdb.DuckDBPyConnection, spec: InputSpec, values: dict) -> None:
-    """The newer status/refund replaces the landing row's (and its row hash; the last update in file and
-    record order wins); the landing row keeps the file and record it came from, and `landing.updates`
-    records what changed, from which file and record."""
+    """The newer status/refund replaces the landing row's (and its row hash; updates only move forward, so the
+    last one in file and record order is the furthest); the landing row keeps the file and record it came
+    from, and `landing.updates` records every step, from which version to which, from which file and record."""
     table, key = f"landing.{spec.name}", spec.key
     updates = f"""
-        select b.*, f.source_file as update_file, f.file_sha256 as update_sha, f.load_seq as update_seq
+        select b.*, v.previous, f.source_file as update_file, f.file_sha256 as update_sha, f.load_seq as update_seq
         from batch as b join verdicts as v using (file_index, source_row) join chunk_files as f using (file_index)
         where v.verdict = '{UPDATE}'
     """
-    previous = _json([(c, f"l.{c}") for c in spec.updatable])
     current = _json([(c, f"u.{c}") for c in spec.updatable])
     log = f"""
         insert into landing.updates
-        select $input, u.{key}, {previous}, {current}, u.update_file, u.source_row, u.update_sha, u.update_seq,
+        select $input, u.{key}, u.previous, {current}, u.update_file, u.source_row, u.update_sha, u.update_seq,
             $run_id, $now
-        from ({updates}) as u join {table} as l on l.{key} = u.{key}
+        from ({updates}) as u
     """
     _run(con, log, values)
     assignments = ", ".join(f"{c} = u.{c}" for c in (*spec.updatable, "row_hash"))
@@ -434,9 +475,9 @@ def _load_chunk(
 def _register(con: duckdb.DuckDBPyConnection, chunk: list[Pending], results: list[FileResult], values: dict) -> None:
     register = """
         insert into landing.ingested_files (input, source_file, file_sha256, file_format, size_bytes, rows_read,
-            rows_accepted, rows_quarantined, load_seq, run_id, ingested_at, rows_updated, mtime_ns)
+            rows_accepted, rows_quarantined, load_seq, run_id, ingested_at, rows_updated, mtime_ns, rows_redundant)
         values ($input, $source_file, $sha, $format, $size, $read, $accepted, $quarantined, $load_seq, $run_id,
-            $now, $updated, $mtime_ns)
+            $now, $updated, $mtime_ns, $redundant)
     """
     for pending, result in zip(chunk, results, strict=True):
         facts = {
@@ -450,6 +491,7 @@ def _register(con: duckdb.DuckDBPyConnection, chunk: list[Pending], results: lis
             "accepted": result.rows_accepted,
             "updated": result.rows_updated,
             "quarantined": result.rows_quarantined,
+            "redundant": result.rows_redundant,
         }
         _run(con, register, {**values, **facts})
 
@@ -503,15 +545,17 @@ def _write_batch(
         where b.rule_reason is null{judged if has_verdicts else ""}
     """
     _run(con, accept, values)
-    typed_record = _json([(c.name, f"cast(b.{c.name} as varchar)") for c in spec.columns])
-    rejects = "union all select file_index, source_row, reason, record from reject_lines" if rejected else ""
+    rejects = "union all select file_index, source_row, reason, record, null from reject_lines" if rejected else ""
     quarantine = f"""
-        insert into landing.quarantine
-        select $input, f.source_file, q.source_row, q.reason, q.record, f.file_sha256, $run_id, $now
+        insert into landing.quarantine (input, source_file, source_row, reason, record, file_sha256, run_id,
+            quarantined_at, current_record)
+        select $input, f.source_file, q.source_row, q.reason, q.record, f.file_sha256, $run_id, $now,
+            q.current_record
         from (
-            select file_index, source_row, rule_reason as reason, record from batch where rule_reason is not null
+            select file_index, source_row, rule_reason as reason, record, cast(null as varchar) as current_record
+            from batch where rule_reason is not null
             union all
-            select b.file_index, b.source_row, v.verdict, {typed_record}
+            select b.file_index, b.source_row, v.verdict, {_typed_record(spec, "b.")}, v.current_record
             from batch as b join verdicts as v using (file_index, source_row) where v.verdict <> '{UPDATE}'
             {rejects}
         ) as q join chunk_files as f using (file_index)
@@ -540,6 +584,8 @@ def _write_batch(
             else:
                 result.reasons[reason] = result.reasons.get(reason, 0) + count
                 result.rows_quarantined += count
+                if reason in REDUNDANT_REASONS:
+                    result.rows_redundant += count
 
 
 def _new_files(
