@@ -115,6 +115,7 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
                     "rows_accepted",
                     "rows_updated",
                     "rows_quarantined",
+                    "rows_redundant",
                     "quarantine_reasons",
                 )
             }

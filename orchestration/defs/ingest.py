@@ -29,10 +29,11 @@ def build_ingest_asset(spec: InputSpec) -> dg.AssetsDefinition:
         kinds={"duckdb", "csv", "parquet"},
         owners=OWNERS,
         description=(
-            f"New {spec.name} files from the landing zone, validated in one set-based pass per file: accepted rows "
-            f"are appended to landing.{spec.name}, rejected rows go to landing.quarantine with a reason code, a "
-            "later status/refund of a loaded order updates it (logged in landing.updates). Files already "
-            "ingested (same SHA-256) are skipped."
+            f"New {spec.name} files from the landing zone in arrival order (modification time, then name), "
+            f"validated in one set-based pass per file: accepted rows are appended to landing.{spec.name}, "
+            "rejected rows go to landing.quarantine with a reason code, a later status/refund of a loaded order "
+            "moves it forward (logged in landing.updates) and a version behind it is quarantined as "
+            "stale_update. Files already ingested (same SHA-256) are skipped."
         ),
     )
     def _ingest(context: dg.AssetExecutionContext, tierflow: TierflowResource) -> dg.MaterializeResult:

@@ -13,6 +13,7 @@ from decimal import Decimal
 import duckdb
 
 from tierflow.gates.results import FAILED, OFF, OVERRIDDEN, PASSED, WARNED, GateResult, judge
+from tierflow.ingest.inputs import REDUNDANT_REASONS
 from tierflow.policy.gates import BREAKERS, Gates
 from tierflow.publish.state import SCHEMA as PUBLISHED
 from tierflow.warehouse import scalar, table_exists
@@ -38,14 +39,18 @@ def _unpublished_files(con: duckdb.DuckDBPyConnection) -> str:
 
 
 def quarantine_share(con: duckdb.DuckDBPyConnection, gates: Gates) -> GateResult:
+    """The share of each unpublished file's rows quarantined, less the redundant ones (duplicates and stale
+    updates of rows already loaded, which lose nothing: an old export sent again must not block a run)."""
+    redundant = ", ".join(f"'{reason}'" for reason in REDUNDANT_REASONS)
     files = _rows(
         con,
         f"""
-        select f.input, f.source_file, f.rows_read, f.rows_quarantined,
-            round(f.rows_quarantined / f.rows_read, 4) as share,
+        select f.input, f.source_file, f.rows_read, f.rows_quarantined, coalesce(f.rows_redundant, 0) as rows_redundant,
+            round((f.rows_quarantined - coalesce(f.rows_redundant, 0)) / f.rows_read, 4) as share,
             (select list(reason order by n desc)[1:3] from (
                 select reason, count(*) as n from landing.quarantine as q
-                where q.file_sha256 = f.file_sha256 and q.input = f.input group by reason)) as top_reasons
+                where q.file_sha256 = f.file_sha256 and q.input = f.input and reason not in ({redundant})
+                group by reason)) as top_reasons
         from landing.ingested_files as f
         where f.rows_read > 0 and {_unpublished_files(con)}
         order by share desc, f.input, f.source_file
