@@ -41,6 +41,7 @@ HEAVY_FIRST = (
     "test_end_to_end",
     "test_tier_rules",
     "test_postgres_publication",
+    "test_arrival_order",
     "test_incremental_facts",
     "test_backfill",
     "test_docs",

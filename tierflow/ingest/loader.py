@@ -219,8 +219,8 @@ def _check_header(spec: InputSpec, file: LandingFile, columns: list[tuple[str, s
     return Header(known=known, extras=extras, width=len(columns))
 
 
-def _hash(columns: list[str], prefix: str = "") -> str:
-    parts = ", ".join(f"coalesce(cast({prefix}{c} as varchar), chr(0))" for c in columns)
+def _hash(columns: list[str]) -> str:
+    parts = ", ".join(f"coalesce(cast({c} as varchar), chr(0))" for c in columns)
     return f"md5(concat_ws(chr(31), {parts}))"
 
 
@@ -331,6 +331,7 @@ def _verdicts_sql(spec: InputSpec, check_existing: bool) -> str:
     versions = spec.versions
     rank = versions.rank_sql() if versions else "0"
     version = versions.version_sql() if versions else "{'rank': 0, 'growing': 0}"
+    status = versions.status if versions else "''"
     existing = (
         f"""
         select -1 as file_index, source_row, {names}
@@ -345,8 +346,8 @@ def _verdicts_sql(spec: InputSpec, check_existing: bool) -> str:
         else f"select -1 as file_index, source_row, {names} from batch where false"
     )
     by = ", ".join(partition)
-    same_partition = " and ".join(f"c.{column} = r.{column}" for column in partition)
-    previous = _json([(c, f"c.{c}") for c in spec.updatable]) if spec.updatable else "cast(null as varchar)"
+    current_columns = ", ".join(f"'{c.name}': {c.name}" for c in spec.columns)
+    previous = _json([(c, f"r.current_row.{c}") for c in spec.updatable]) if spec.updatable else "cast(null as varchar)"
     conflict = quote_literal(f"duplicate_{entity}_conflict")
     return f"""
         create temp table verdicts as
@@ -370,17 +371,18 @@ def _verdicts_sql(spec: InputSpec, check_existing: bool) -> str:
         ),
         -- Of the versions of one rank (refunded, cancelled), the first to arrive is the one a key can take.
         branches as (
-            select {by}, version_rank, arg_min({versions.status if versions else "''"}, n) as branch
+            select {by}, version_rank, arg_min({status}, n) as branch
             from ordered where same_core group by all
         ),
         judged as (
-            select o.*, o.same_core and {f"o.{versions.status}" if versions else "''"} = b.branch as applied
+            select o.*, o.same_core and {status} = b.branch as applied
             from ordered as o left join branches as b using ({by}, version_rank)
         ),
         current as (
             select *,
                 max(version) filter (where applied) over w as current_version,
-                arg_max(n, {{'version': version, 'earliest': -n}}) filter (where applied) over w as current_n
+                arg_max({{{current_columns}}}, {{'version': version, 'earliest': -n}}) filter (where applied) over w
+                    as current_row
             from judged
             window w as (partition by {by} order by n rows between unbounded preceding and 1 preceding)
         )
@@ -392,10 +394,9 @@ def _verdicts_sql(spec: InputSpec, check_existing: bool) -> str:
                 when r.version = r.current_version then 'duplicate_{entity}'
                 else '{UPDATE}'
             end as verdict,
-            {_typed_record(spec, "c.")} as current_record,
+            {_typed_record(spec, "r.current_row.")} as current_record,
             {previous} as previous
         from current as r
-        join current as c on {same_partition} and c.n = r.current_n
         where r.n > 1 and r.file_index >= 0
     """
 
