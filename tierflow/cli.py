@@ -56,6 +56,7 @@ def _print_summary(summary: RunSummary) -> None:
             f"rows read {counts['rows_read']:,} = accepted {counts['rows_accepted']:,} "
             + (f"+ updated {counts['rows_updated']:,} " if counts.get("rows_updated") else "")
             + f"+ quarantined {counts['rows_quarantined']:,}"
+            + (f" (of which {counts['rows_redundant']:,} repeats)" if counts.get("rows_redundant") else "")
         )
         print(line, file=out)
         if counts.get("quarantine_reasons"):
