@@ -133,6 +133,7 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
                 "export_id": _value(metadata, "export_id"),
                 "reused": _value(metadata, "reused"),
                 "delta_counts": _value(metadata, "delta_counts"),
+                "notice_counts": _value(metadata, "notice_counts"),
             }
         elif key == ["tier_report"]:
             summary.published["report"] = str(_value(metadata, "report_path"))

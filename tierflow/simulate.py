@@ -12,7 +12,7 @@ when the policy version changes (upgrades at once, downgrades per `on_policy_cha
 is the qualified tier: where members land once every pending downgrade has been applied at later evaluations,
 spend unchanged; its matrix compares it under the current policy (rows) and the candidate (columns). A date
 up to the last publication cannot be simulated: the tier state up to it is published, and a policy change
-only acts from the next run on.
+only acts from the next run on. The notices (tier_notices) each side would raise are counted per type.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ from tierflow.publish.state import publish_log_rows
 from tierflow.warehouse import connect
 
 TIER_MODEL = "customer_tiers"
+NOTICE_MODEL = "tier_notices"
+NOTICE_TYPES = ("approaching_upgrade", "downgrade_warning", "points_expiring")
 DEFINITION = (
     "current tier: the tier the next run would publish as of the simulated date under the policy in force. "
     "candidate tier: the tier that run would publish under the candidate policy instead (the first run under a "
@@ -84,6 +86,8 @@ class Simulation:
     columns: list[str]  # candidate tiers
     matrix: dict[tuple[str | None, str], int]
     requalified_matrix: dict[tuple[str | None, str], int]
+    # notice type -> (notices in force under the current policy, under the candidate)
+    notices: dict[str, tuple[int, int]] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     files: dict[str, str] = field(default_factory=dict)
 
@@ -118,6 +122,7 @@ class Simulation:
                 "columns": self.columns,
                 "counts": self._grid(self.rows, self.columns, self.requalified_matrix),
             },
+            "notices": {kind: {"current": now, "candidate": then} for kind, (now, then) in self.notices.items()},
             "timings": {k: round(v, 2) for k, v in self.timings.items()},
             "files": self.files,
         }
@@ -146,7 +151,7 @@ def snapshot_warehouse(live: Path, scratch: Path) -> float:
 
 
 def build_tier_models(warehouse: Path, target_dir: Path) -> None:
-    """`dbt run` of the tier mart and everything it reads, into `warehouse` (never the live one)."""
+    """`dbt run` of the tier and notice marts and everything they read, into `warehouse` (never the live one)."""
     from dagster_dbt.errors import DagsterDbtCliRuntimeError
 
     from orchestration.defs.dbt.assets import warehouse_environment
@@ -154,7 +159,9 @@ def build_tier_models(warehouse: Path, target_dir: Path) -> None:
 
     dbt = dbt_cli(dbt_project())
     with warehouse_environment(warehouse):
-        invocation = dbt.cli(["run", "--select", f"+{TIER_MODEL}", "--quiet"], target_path=target_dir)
+        invocation = dbt.cli(
+            ["run", "--select", f"+{TIER_MODEL}", f"+{NOTICE_MODEL}", "--quiet"], target_path=target_dir
+        )
         try:
             invocation.wait()
         except DagsterDbtCliRuntimeError as exc:
@@ -237,7 +244,17 @@ def compare(candidate_db: Path, current_db: Path, candidate_policy: Policy) -> d
                 ("requalified_tier", "candidate_spend"),
             )
         )
+        notices = {
+            side: dict(con.execute(f"select notice_type, count(*) from {relation} group by 1").fetchall())
+            for side, relation in (
+                ("current", f"current_db.marts.{NOTICE_MODEL}"),
+                ("candidate", f"marts.{NOTICE_MODEL}"),
+            )
+        }
     return {
+        "notices": {
+            kind: (notices["current"].get(kind, 0), notices["candidate"].get(kind, 0)) for kind in NOTICE_TYPES
+        },
         "matrix": {(r[0], r[1]): r[2] for r in matrix},
         "requalified": {(r[0], r[1]): r[2] for r in requalified},
         "totals": totals,
@@ -334,6 +351,7 @@ def simulate(
         columns=columns,
         matrix=result["matrix"],
         requalified_matrix=result["requalified"],
+        notices=result["notices"],
         timings=timings,
     )
 
@@ -387,6 +405,10 @@ def run_simulation_command(
     for row in simulation.rows:
         cells = "".join(f"{simulation.matrix.get((row, c), 0):>{width},}" for c in simulation.columns)
         log(f"  {row or 'not current':<12}{cells}")
+    log(
+        "  notices raised (now -> candidate): "
+        + ", ".join(f"{kind} {now:,} -> {then:,}" for kind, (now, then) in simulation.notices.items())
+    )
     log(f"  json      {simulation.files['json']}")
     log(f"  html      {simulation.files['html']}")
     log(

@@ -73,6 +73,8 @@ current_state as (
         {{ days_before('run_parameters.as_of_date', 'coalesce(engine.points_expire_days, 36600)') }}
             as points_valid_start_date,
         {{ days_before('run_parameters.as_of_date', 365) }} as year_start_date,
+        {{ days_before('stepped.next_evaluation_date', 'coalesce(engine.downgrade_inactive_days, 0)') }}
+            as evaluation_inactivity_start_date,
         {{ days_before('run_parameters.as_of_date', 'coalesce(engine.points_expire_days, 36600) - 30') }}
             as points_expiring_end_date
 
@@ -99,7 +101,8 @@ cumulative as (
         'at_points_start': 'points_valid_start_date',
         'at_year_start': 'year_start_date',
         'at_expiring_end': 'points_expiring_end_date',
-    }, measures=['spend', 'points']) }}
+        'at_evaluation_inactivity_start': 'evaluation_inactivity_start_date',
+    }) }}
 
 ),
 
@@ -107,7 +110,14 @@ measured as (
 
     select
         current_state.*,
-        {{ cumulative_between('cumulative', 'at_keep_start', 'at_day', 'spend') }} as keep_window_spend,
+        {%- for measure in ['spend', 'orders', 'points'] %}
+        {{ cumulative_between('cumulative', 'at_keep_start', 'at_day', measure) }} as keep_window_{{ measure }},
+        {%- endfor %}
+        -- No spend so far in the inactivity window that ends on the next evaluation.
+        (
+            engine.downgrade_inactive_days is not null
+            and {{ cumulative_between('cumulative', 'at_evaluation_inactivity_start', 'at_day', 'spend') }} <= 0
+        ) as is_inactive_at_evaluation,
         {{ cumulative_between('cumulative', 'at_points_start', 'at_day', 'points') }} as points_balance,
         {{ cumulative_between('cumulative', 'at_year_start', 'at_day', 'points') }} as points_earned_365d,
         -- Points earned in (D - expire_days, D - expire_days + 30] expire within the next 30 days.
@@ -120,6 +130,31 @@ measured as (
     cross join engine
     left join cumulative
         on current_state.customer_id = cumulative.customer_id
+
+),
+
+-- The rank the next evaluation would leave on the figures so far (no further spend): the highest tier whose
+-- keep thresholds hold over the keep window, at most max_drop below, or the lowest after inactivity. It
+-- decides the target tier of a downgrade warning.
+projected as (
+
+    select
+        measured.customer_id,
+        case
+            when max(case when measured.is_inactive_at_evaluation then 1 else 0 end) = 1 then 1
+            else greatest(
+                max(case
+                    when {{ meets_thresholds('tiers', 'keep_', 'measured.keep_window_spend',
+                        'measured.keep_window_orders', 'measured.keep_window_points') }} then tiers.tier_rank
+                end),
+                max(measured.tier_rank) - coalesce(max(engine.downgrade_max_drop), count(*))
+            )
+        end as evaluated_tier_rank
+
+    from measured
+    cross join tiers
+    cross join engine
+    group by measured.customer_id
 
 ),
 
@@ -143,9 +178,12 @@ final as (
         end as keep_spend_gap,
         cast(measured.points_balance as bigint) as points_balance,
         cast(measured.points_earned_365d as bigint) as points_earned_365d,
-        cast(measured.points_expiring_30d as bigint) as points_expiring_30d
+        cast(measured.points_expiring_30d as bigint) as points_expiring_30d,
+        cast(least(projected.evaluated_tier_rank, measured.tier_rank) as integer) as evaluated_tier_rank
 
     from measured
+    inner join projected
+        on measured.customer_id = projected.customer_id
     inner join tiers as computed
         on measured.tier_rank = computed.tier_rank
     inner join tiers as qualified

@@ -1,6 +1,12 @@
 -- Tier-programme KPIs per as-of date and tier, with their history: the rows of earlier published runs
 -- (other as-of dates) are carried over from published_state, so trends can be drawn. A re-run for the
--- same as-of date replaces that date's rows.
+-- same as-of date replaces that date's rows. The notice counts are the tier's members' notices in force
+-- (tier_notices); rows published before notices existed carry null.
+{%- set NOTICE_TYPES = ['approaching_upgrade', 'downgrade_warning', 'points_expiring'] %}
+{%- set NOTICE_COLUMNS = {} %}
+{%- for notice_type in NOTICE_TYPES %}
+    {%- do NOTICE_COLUMNS.update({'notices_' ~ notice_type: 'cast(null as integer)'}) %}
+{%- endfor %}
 with
 
 customers as (
@@ -21,6 +27,26 @@ run_parameters as (
 
 ),
 
+notices as (
+
+    select * from {{ ref('tier_notices') }}
+
+),
+
+notice_counts as (
+
+    select
+        tier,
+        {%- for notice_type in NOTICE_TYPES %}
+        count(case when notice_type = '{{ notice_type }}' then 1 end) as notices_{{ notice_type }}
+            {{- "," if not loop.last }}
+        {%- endfor %}
+
+    from notices
+    group by tier
+
+),
+
 known as (
 
     select count(*) as customers from customers
@@ -35,20 +61,26 @@ current_kpis as (
         tiers.tier_name,
         tiers.tier_rank,
         {{ kpi_aggregates('max(known.customers)') }},
-        run_parameters.run_id as source_run_id
+        run_parameters.run_id as source_run_id,
+        {%- for notice_type in NOTICE_TYPES %}
+        cast(coalesce(max(notice_counts.notices_{{ notice_type }}), 0) as integer) as notices_{{ notice_type }}
+            {{- "," if not loop.last }}
+        {%- endfor %}
 
     from tiers
     cross join run_parameters
     cross join known
     left join customers
         on tiers.tier_code = customers.tier
+    left join notice_counts
+        on tiers.tier_code = notice_counts.tier
     group by run_parameters.as_of_date, tiers.tier_code, tiers.tier_name, tiers.tier_rank, run_parameters.run_id
 
 ),
 
 history as (
 
-    {{ published_history('tier_kpis', 'current_kpis') }}
+    {{ published_history('tier_kpis', 'current_kpis', added=NOTICE_COLUMNS) }}
 
 ),
 

@@ -19,7 +19,12 @@ final as (
         cast(downgrade_inactive_days as integer) as downgrade_inactive_days,
         on_policy_change,
         cast(points_per_unit as numeric(10, 4)) as points_per_unit,
-        cast(points_expire_days as integer) as points_expire_days
+        cast(points_expire_days as integer) as points_expire_days,
+        cast(notice_upgrade_within_spend as numeric(18, 2)) as notice_upgrade_within_spend,
+        cast(notice_upgrade_within_share as numeric(5, 4)) as notice_upgrade_within_share,
+        cast(notice_downgrade_days_before as integer) as notice_downgrade_days_before,
+        cast(notice_points_days_before as integer) as notice_points_days_before,
+        cast(notice_points_min_points as integer) as notice_points_min_points
 
     from source
 

@@ -125,8 +125,8 @@ def build_publish_assets(tables: tuple[str, ...]) -> list[dg.AssetsDefinition]:
         group_name="publish",
         kinds={"csv", "parquet"},
         owners=OWNERS,
-        description="The full segment snapshot and the delta against the previous published as-of date, for CRM "
-        "systems, with a manifest, under exports/crm/.",
+        description="The full segment snapshot and the delta against the previous published as-of date, and the "
+        "tier notices raised or withdrawn since then, for CRM systems, with a manifest, under exports/crm/.",
     )
     def crm_segment_export(context: dg.AssetExecutionContext, tierflow: TierflowResource) -> dg.MaterializeResult:
         run = _current_run(tierflow, tables)
@@ -144,6 +144,7 @@ def build_publish_assets(tables: tuple[str, ...]) -> list[dg.AssetsDefinition]:
                 "reused": export.reused,
                 "row_count": export.manifest["row_count"],
                 "delta_counts": dg.MetadataValue.json(counts),
+                "notice_counts": dg.MetadataValue.json(export.manifest.get("notice_counts", {})),
                 "manifest": dg.MetadataValue.json(export.manifest),
             }
         )

@@ -10,6 +10,8 @@ as-of date, as CSV and Parquet with a `manifest.json` written last.
   for that date reuses it: an export is never duplicated.
 - Members with marketing opt-in get `email_sha256` (trimmed, lower-cased, salted with TIERFLOW_HASH_SALT);
   raw e-mail and phone never leave the warehouse.
+- `notices.csv` / `notices.parquet` hold the tier notices raised and withdrawn against the same base (see
+  `tierflow.delivery.notices`); the manifest lists them with the other files.
 - The directory is assembled under a hidden name and renamed into place; `LATEST` names the newest one.
 """
 
@@ -24,6 +26,7 @@ from pathlib import Path
 
 import duckdb
 
+from tierflow.delivery.notices import STATUSES, load_notices, notice_delta_select, record_notice_snapshot
 from tierflow.faults import fault_point
 from tierflow.ingest.files import quote_identifier, quote_literal, sha256_of
 from tierflow.paths import Home
@@ -33,7 +36,7 @@ from tierflow.secrets import hash_salt
 from tierflow.sql_safety import inside
 from tierflow.warehouse import column_names, connect, connect_scratch, table_exists
 
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3  # 3: notices.csv / notices.parquet
 SEGMENT_TABLE = "crm_segments"
 SNAPSHOTS = "crm_segment_snapshots"
 SNAPSHOTS_KEPT = 7  # as-of dates kept as delta bases (enough to re-run and backfill the last week)
@@ -42,7 +45,16 @@ VOLATILE_FIELDS = frozenset(
     {"spend_365d", "orders_365d", "spend_to_next_tier", "last_order_date", "as_of_date", "policy_version", "run_id"}
 )
 SEGMENT_FIELDS = ("rfm_segment", "segment")  # the first present is the "segment" of the delta
-DATA_FILES = ("segments.csv", "segments.parquet", "delta.csv", "delta.parquet")
+DATA_FILES = (
+    "segments.csv",
+    "segments.parquet",
+    "delta.csv",
+    "delta.parquet",
+    "notices.csv",
+    "notices.parquet",
+)
+# File stem -> the temp table it is written from.
+EXPORTED = {"segments": "current_segments", "delta": "delta_rows", "notices": "notice_rows"}
 
 
 @dataclass(frozen=True)
@@ -117,13 +129,18 @@ def _delta_select(current: list[str], base: list[str]) -> str:
     """
 
 
-def _write_files(con: duckdb.DuckDBPyConnection, directory: Path, as_of: str, export_id: str) -> dict[str, int]:
+def _write_files(
+    con: duckdb.DuckDBPyConnection, directory: Path, as_of: str, export_id: str
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Write the data files; (delta counts by change type, notice counts by status)."""
     directory.mkdir(parents=True, exist_ok=True)
     delta = _delta_select(column_names(con, "current_segments"), column_names(con, "base_segments"))
     con.execute(f"create or replace temp table delta_rows as {delta}", {"as_of": as_of, "key_prefix": f"{export_id}:"})
+    con.execute(f"create or replace temp table notice_rows as {notice_delta_select()}", {"as_of": as_of})
     for name, select in (
         ("segments", "select * from current_segments order by customer_id"),
         ("delta", "select * from delta_rows order by customer_id"),
+        ("notices", "select * from notice_rows order by customer_id, notice_key, status"),
     ):
         con.execute(f"copy ({select}) to {quote_literal(str(directory / (name + '.csv')))} (format csv, header true)")
         con.execute(
@@ -132,7 +149,11 @@ def _write_files(con: duckdb.DuckDBPyConnection, directory: Path, as_of: str, ex
         )
         fault_point("export.file_written")
     counts = dict(con.execute("select change_type, count(*) from delta_rows group by 1").fetchall())
-    return {kind: counts.get(kind, 0) for kind in ("added", "changed", "removed")}
+    notices = dict(con.execute("select status, count(*) from notice_rows group by 1").fetchall())
+    return (
+        {kind: counts.get(kind, 0) for kind in ("added", "changed", "removed")},
+        {status: notices.get(status, 0) for status in STATUSES},
+    )
 
 
 def _existing_export(home: Home, as_of: str) -> tuple[Path, dict] | None:
@@ -168,24 +189,22 @@ def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str)
         con.execute(f"attach {quote_literal(str(home.warehouse))} as warehouse (read_only)")
         _current_segments(con)
         base_as_of = _base_segments(con, as_of)
+        load_notices(con, base_as_of)
         if existing:
             directory, manifest = existing
             _write_files(con, staged, as_of, manifest["export_id"])
-            if all(sha256_of(staged / name) == manifest["files"][name]["sha256"] for name in DATA_FILES):
+            if all(
+                name in manifest["files"] and sha256_of(staged / name) == manifest["files"][name]["sha256"]
+                for name in DATA_FILES
+            ):
                 shutil.rmtree(staged)
                 # A run killed after renaming its export but before LATEST: this run finishes the job.
                 point_latest(home, directory, only_if_newer=True)
                 return CrmExport(directory, manifest, reused=True)
             shutil.rmtree(staged)
-        counts = _write_files(con, staged, as_of, run_id)
-        rows = {
-            name: con.execute(f"select count(*) from {table}").fetchall()[0][0]
-            for name, table in (("segments", "current_segments"), ("delta", "delta_rows"))
-        }
-        columns = {
-            name: column_names(con, table)
-            for name, table in (("segments", "current_segments"), ("delta", "delta_rows"))
-        }
+        counts, notice_counts = _write_files(con, staged, as_of, run_id)
+        rows = {name: con.execute(f"select count(*) from {table}").fetchall()[0][0] for name, table in EXPORTED.items()}
+        columns = {name: column_names(con, table) for name, table in EXPORTED.items()}
     manifest = {
         "schema_version": SCHEMA_VERSION,
         "export_id": run_id,
@@ -195,6 +214,7 @@ def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str)
         "policy_version": policy_version,
         "row_count": rows["segments"],
         "delta_counts": counts,
+        "notice_counts": notice_counts,
         "columns": columns,
         "files": {
             name: {
@@ -239,4 +259,5 @@ def record_snapshot(home: Home, export: CrmExport) -> None:
             f"delete from {SCHEMA}.{SNAPSHOTS} where snapshot_as_of_date not in ("
             f"select distinct snapshot_as_of_date from {SCHEMA}.{SNAPSHOTS} order by 1 desc limit {SNAPSHOTS_KEPT})"
         )
+        record_notice_snapshot(con, as_of, SNAPSHOTS_KEPT)
         con.commit()

@@ -1,5 +1,9 @@
 """The CRM webhook sync: sends each export's delta as JSON batches, losing nothing and duplicating nothing.
 
+- An export's segment changes (`record_type: segment_change`, from delta.parquet) go first, then its tier
+  notices (`record_type: tier_notice`, from notices.parquet, each `raised` or `withdrawn`); the batches of
+  both are numbered in one sequence and follow the same rules.
+
 - Every batch has a stable `Idempotency-Key` (`<export_id>:<batch number>`), so a batch sent twice (a crash
   after the CRM answered but before we recorded it) is recognised by the CRM as the same request.
 - The state of every batch lives in the warehouse (`sync.sync_batches`) and is committed after each
@@ -59,10 +63,18 @@ create table if not exists sync.sync_batches (
     sent_at timestamp,
     duration_ms bigint not null default 0,
     sync_id varchar,
+    record_type varchar not null default 'segment_change',
     primary key (export_id, batch_no)
 );
+-- Batches planned before tier notices existed are segment changes.
+alter table sync.sync_batches add column if not exists record_type varchar default 'segment_change';
 """
 RETRYABLE = {429, 500, 502, 503, 504}
+# record_type -> (the export's file, its order: batches are slices of it); segment changes are sent first.
+RECORD_FILES = {
+    "segment_change": ("delta.parquet", "customer_id"),
+    "tier_notice": ("notices.parquet", "customer_id, notice_key, status"),
+}
 
 
 @dataclass(frozen=True)
@@ -113,22 +125,20 @@ def register_export(con: duckdb.DuckDBPyConnection, export_dir: Path, manifest: 
     export_id = manifest["export_id"]
     if con.execute("select count(*) from sync.sync_batches where export_id = ?", [export_id]).fetchall()[0][0]:
         return 0
-    rows = manifest["files"]["delta.parquet"]["rows"]
+    slices = [
+        (record_type, start, min(batch_size, rows - start))
+        for record_type, (name, _) in RECORD_FILES.items()
+        # Exports made before tier notices existed have no notices file.
+        for rows in [manifest["files"].get(name, {}).get("rows", 0)]
+        for start in range(0, rows, batch_size)
+    ]
     batches = [
-        [
-            export_id,
-            manifest["as_of_date"],
-            n,
-            f"{export_id}:{n}",
-            str(export_dir),
-            start,
-            min(batch_size, rows - start),
-        ]
-        for n, start in enumerate(range(0, rows, batch_size), start=1)
+        [export_id, manifest["as_of_date"], n, f"{export_id}:{n}", str(export_dir), start, count, record_type]
+        for n, (record_type, start, count) in enumerate(slices, start=1)
     ]
     con.executemany(
         "insert into sync.sync_batches (export_id, as_of_date, batch_no, idempotency_key, export_dir, first_row, "
-        "row_count, status) values (?, ?, ?, ?, ?, ?, ?, 'pending')",
+        "row_count, record_type, status) values (?, ?, ?, ?, ?, ?, ?, ?, 'pending')",
         batches,
     )
     return len(batches)
@@ -143,9 +153,10 @@ def _json_value(value: object) -> object:
 
 
 def _batch_payload(con: duckdb.DuckDBPyConnection, batch: dict) -> bytes:
+    name, order = RECORD_FILES[batch["record_type"]]
     result = con.execute(
-        "select * from read_parquet(?) order by customer_id limit ? offset ?",
-        [str(Path(batch["export_dir"]) / "delta.parquet"), batch["row_count"], batch["first_row"]],
+        f"select * from read_parquet(?) order by {order} limit ? offset ?",
+        [str(Path(batch["export_dir"]) / name), batch["row_count"], batch["first_row"]],
     )
     names = [d[0] for d in result.description]
     changes = [{n: _json_value(v) for n, v in zip(names, row, strict=True)} for row in result.fetchall()]
@@ -154,6 +165,7 @@ def _batch_payload(con: duckdb.DuckDBPyConnection, batch: dict) -> bytes:
         "as_of_date": batch["as_of_date"].isoformat(),
         "batch": batch["batch_no"],
         "idempotency_key": batch["idempotency_key"],
+        "record_type": batch["record_type"],
         "changes": changes,
     }
     return json.dumps(body, separators=(",", ":")).encode()

@@ -15,6 +15,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tierflow.policy.gates import Gates
+from tierflow.policy.notices import Notices
 from tierflow.policy.tier_engine import Downgrade, Keep, Points, Qualification
 
 DEFAULT_POLICY_PATH = Path(__file__).parent / "default.yml"
@@ -174,6 +175,7 @@ class Policy(_Strict):
     # Manual overrides CSV, relative to the landing zone or the home (TIERFLOW_OVERRIDES wins).
     overrides: str | None = Field(None, min_length=1, max_length=500)
     gates: Gates = Gates()  # quality gate thresholds, see tierflow/policy/gates.py
+    notices: Notices = Notices()  # advance notices for the CRM, see tierflow/policy/notices.py
 
     @field_validator("timezone")
     @classmethod

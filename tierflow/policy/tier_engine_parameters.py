@@ -19,7 +19,12 @@ create or replace table tierflow.policy_engine (
     downgrade_inactive_days integer,
     on_policy_change varchar not null,
     points_per_unit decimal(10, 4) not null,
-    points_expire_days integer
+    points_expire_days integer,
+    notice_upgrade_within_spend decimal(18, 2),
+    notice_upgrade_within_share decimal(5, 4),
+    notice_downgrade_days_before integer,
+    notice_points_days_before integer,
+    notice_points_min_points integer
 );
 create or replace table tierflow.policy_point_multipliers (
     multiplier_name varchar not null,
@@ -37,10 +42,12 @@ create or replace table tierflow.policy_point_events (
 
 def write_engine_parameters(con: duckdb.DuckDBPyConnection, policy: Policy) -> None:
     """Runs inside the caller's transaction."""
-    downgrade, points = policy.downgrade, policy.points
+    downgrade, points, notices = policy.downgrade, policy.points, policy.notices
+    # A notice type left out of the policy is off: its columns are null.
+    upgrade, warning, expiring = notices.approaching_upgrade, notices.downgrade_warning, notices.points_expiring
     con.execute(DDL)
     con.execute(
-        "insert into tierflow.policy_engine values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        "insert into tierflow.policy_engine values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
         [
             policy.qualification.period,
             policy.qualification.pending_days,
@@ -53,6 +60,11 @@ def write_engine_parameters(con: duckdb.DuckDBPyConnection, policy: Policy) -> N
             policy.on_policy_change,
             points.per_unit,
             points.expire_days,
+            upgrade and upgrade.within_spend,
+            upgrade and upgrade.within_share,
+            warning and warning.days_before_evaluation,
+            expiring and expiring.days_before,
+            expiring and expiring.min_points,
         ],
     )
     multipliers = [
