@@ -26,10 +26,17 @@ ORDERS = [order(f"o-{cid}", cid, "2025-06-01 10:00:00", amount) for cid, amount 
 ]
 PROFILES = [profile(cid) for cid in [*SPEND, "c_none"]]
 # The candidate: silver 2000 (c_silver falls to bronze), gold 4000 (c_silver_high rises), diamond 6000 (c_gold).
+# Its notices (the shipped policy has none): c_silver_high is 1500 short of diamond (within 25% of 6000);
+# c_silver keeps silver only with 2000 by 1 Jan and has 1500 (a downgrade warning within a year); points
+# never expire under it.
 CANDIDATE = """
 version: "2026.2-candidate"
 currency: CNY
 timezone: Asia/Shanghai
+notices:
+  approaching_upgrade: {within_share: 0.25}
+  downgrade_warning: {days_before_evaluation: 366}
+  points_expiring: {days_before: 30}
 tiers:
   - {code: bronze, name: Bronze}
   - {code: silver, name: Silver, min_spend: 2000}
@@ -118,6 +125,11 @@ def test_simulation_counts_every_member_and_the_moves(simulation) -> None:
     assert tiers["silver"]["current_avg_spend_365d"] == 3000.0
     assert tiers["silver"]["candidate_avg_spend_365d"] == 1500.0
     assert "candidate tier" in result["definition"]
+    assert result["notices"] == {
+        "approaching_upgrade": {"current": 0, "candidate": 1},
+        "downgrade_warning": {"current": 0, "candidate": 1},
+        "points_expiring": {"current": 0, "candidate": 0},
+    }
 
 
 @pytest.mark.slow

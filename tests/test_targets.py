@@ -1,5 +1,5 @@
 """The same dbt project on DuckDB, PostgreSQL and Apache Spark: one landing zone, three engines, identical
-published tables row for row (money to the cent)."""
+published tables row for row (money to the cent), tier notices included."""
 
 from __future__ import annotations
 
@@ -10,13 +10,20 @@ from pathlib import Path
 import duckdb
 import psycopg
 import pytest
+import yaml
 
-from tests.conftest import Runner, fresh_pg_database
+from tests.conftest import RELAXED_GATES, Runner, fresh_pg_database, policy_with_gates
 from tierflow.generate import generate_landing
 
 AS_OF = date(2026, 3, 31)
 # Stamped per run, so they differ between any two runs; everything else must be equal.
 RUN_STAMPS = {"run_id", "source_run_id", "published_at"}
+# Every notice type on (the shipped policy has none), wide enough that each is raised on the landing zone.
+NOTICES = {
+    "approaching_upgrade": {"within_share": 0.2},
+    "downgrade_warning": {"days_before_evaluation": 366},
+    "points_expiring": {"days_before": 366, "min_points": 1},
+}
 
 
 @pytest.fixture(scope="module")
@@ -33,8 +40,16 @@ def engine_database() -> Iterator[str]:
         yield dsn
 
 
-def run_on(target: str, landing: Path, home: Path) -> Runner:
-    runner = Runner(home)
+@pytest.fixture(scope="module")
+def policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = policy_with_gates(tmp_path_factory.mktemp("policy") / "notices.yml", **RELAXED_GATES)
+    policy = yaml.safe_load(path.read_text(encoding="utf-8"))
+    path.write_text(yaml.safe_dump({**policy, "notices": NOTICES}), encoding="utf-8")
+    return path
+
+
+def run_on(target: str, landing: Path, home: Path, policy: Path) -> Runner:
+    runner = Runner(home, policy)
     code, summary = runner(landing, AS_OF, "--target", target)
     assert code == 0, (target, summary.get("message"))
     assert summary["status"] == "published"
@@ -42,8 +57,11 @@ def run_on(target: str, landing: Path, home: Path) -> Runner:
 
 
 @pytest.fixture(scope="module")
-def duckdb_run(landing: Path, tmp_path_factory: pytest.TempPathFactory) -> Runner:
-    return run_on("duckdb", landing, tmp_path_factory.mktemp("duckdb") / "home")
+def duckdb_run(landing: Path, policy: Path, tmp_path_factory: pytest.TempPathFactory) -> Runner:
+    runner = run_on("duckdb", landing, tmp_path_factory.mktemp("duckdb") / "home", policy)
+    kinds = {r[0] for r in runner.published("select distinct notice_type from tier_notices")}
+    assert kinds == set(NOTICES), "every notice type must be compared"
+    return runner
 
 
 def published_rows(runner: Runner) -> dict[str, list[tuple]]:
@@ -69,10 +87,15 @@ def assert_same_tables(expected: dict[str, list[tuple]], actual: dict[str, list[
 
 @pytest.mark.slow
 def test_postgres_engine_publishes_what_duckdb_publishes(
-    landing: Path, duckdb_run: Runner, engine_database: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    landing: Path,
+    policy: Path,
+    duckdb_run: Runner,
+    engine_database: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("TIERFLOW_ENGINE_PG_DSN", engine_database)
-    postgres_run = run_on("postgres", landing, tmp_path / "home")
+    postgres_run = run_on("postgres", landing, tmp_path / "home", policy)
     assert_same_tables(published_rows(duckdb_run), published_rows(postgres_run), "postgres")
     # The models really ran there: the marts exist in the engine's database.
     with psycopg.connect(engine_database) as conn:
@@ -93,8 +116,10 @@ def test_postgres_engine_publishes_what_duckdb_publishes(
 
 
 @pytest.mark.slow
-def test_spark_engine_publishes_what_duckdb_publishes(landing: Path, duckdb_run: Runner, tmp_path: Path) -> None:
-    spark_run = run_on("spark", landing, tmp_path / "home")
+def test_spark_engine_publishes_what_duckdb_publishes(
+    landing: Path, policy: Path, duckdb_run: Runner, tmp_path: Path
+) -> None:
+    spark_run = run_on("spark", landing, tmp_path / "home", policy)
     assert_same_tables(published_rows(duckdb_run), published_rows(spark_run), "spark")
     # Spark's own table files, written by the models on Spark, are there.
     assert list((tmp_path / "home" / "targets" / "spark" / "warehouse").rglob("*.parquet"))

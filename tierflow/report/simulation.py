@@ -41,6 +41,10 @@ def render_simulation(simulation: Simulation) -> str:
         "upgraded": f"{simulation.upgraded:,}",
         "downgraded": f"{simulation.downgraded:,}",
         "move once re-qualified": f"{simulation.requalified_moved:,}",
+        **{
+            f"{kind.replace('_', ' ')} notices (now {now:,})": f"{then:,}"
+            for kind, (now, then) in simulation.notices.items()
+        },
     }
     figure_html = "".join(
         f'<div class="figure"><b>{value}</b><span>{escape(name)}</span></div>' for name, value in figures.items()
