@@ -86,6 +86,7 @@ def crm_export_content(exports: Path) -> tuple[dict[str, str], str]:
         "manifest": _digest(sorted(json.dumps(stable, sort_keys=True))),
         "segments.csv": manifest["files"]["segments.csv"]["sha256"],
         "segments.parquet": manifest["files"]["segments.parquet"]["sha256"],
+        "notices.parquet": manifest["files"]["notices.parquet"]["sha256"],
     }
     with duckdb.connect() as con:
         delta = f"(select * exclude (idempotency_key) from read_parquet('{directory / 'delta.parquet'}'))"
