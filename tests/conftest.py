@@ -33,6 +33,7 @@ HEAVY_FIRST = (
     "test_quality_gates",
     "test_tier_engine",
     "test_crm_delivery",
+    "test_tier_notices",
     "test_bench_smoke",
     "test_tier_engine_properties",
     "test_simulate_and_explain",
