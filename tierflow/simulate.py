@@ -159,9 +159,9 @@ def build_tier_models(warehouse: Path, target_dir: Path) -> None:
 
     dbt = dbt_cli(dbt_project())
     with warehouse_environment(warehouse):
-        invocation = dbt.cli(
-            ["run", "--select", f"+{TIER_MODEL}", f"+{NOTICE_MODEL}", "--quiet"], target_path=target_dir
-        )
+        # One selector argument: dbt takes the union of space-separated methods.
+        selector = f"+{TIER_MODEL} +{NOTICE_MODEL}"
+        invocation = dbt.cli(["run", "--select", selector, "--quiet"], target_path=target_dir)
         try:
             invocation.wait()
         except DagsterDbtCliRuntimeError as exc:
