@@ -14,16 +14,17 @@ import pytest
 
 from tierflow import generate as gen
 from tierflow.generate import (
-    DIRTY_KINDS,
     EVENTS_COLUMNS,
     ORDERS_COLUMNS,
     PROFILES_COLUMNS,
+    TEXT_DIRTY_KINDS,
+    TYPED_DIRTY_KINDS,
     GenerateReport,
     generate_landing,
     generate_next_days,
 )
 from tierflow.generate import profiles as gen_profiles
-from tierflow.generate.orders import order_timestamps
+from tierflow.generate.text import spelled_timestamps
 from tierflow.ingest.inputs import INPUTS
 
 END = date(2026, 6, 30)
@@ -94,7 +95,7 @@ def dirty(tmp_path_factory: pytest.TempPathFactory) -> GenerateReport:
 # --- determinism -------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ["csv", "parquet"])
+@pytest.mark.parametrize("fmt", gen.FORMATS)
 def test_same_arguments_give_identical_bytes(tmp_path: Path, fmt: str) -> None:
     args = dict(customers=150, days=90, end=END, fmt=fmt, dirty_rate=0.05)
     generate_landing(tmp_path / "a", seed=3, **args)
@@ -103,7 +104,8 @@ def test_same_arguments_give_identical_bytes(tmp_path: Path, fmt: str) -> None:
     a, b, c = _files(tmp_path / "a"), _files(tmp_path / "b"), _files(tmp_path / "c")
     assert a == b
     assert a.keys() == c.keys()
-    assert a["orders/orders_2026-06." + fmt] != c["orders/orders_2026-06." + fmt]
+    june = "orders/orders_2026-06." + ("csv" if fmt == "csv" else "parquet")
+    assert a[june] != c[june]
 
 
 # --- layout ------------------------------------------------------------------------------------------------
@@ -127,7 +129,7 @@ def test_layout_and_headers(clean: GenerateReport) -> None:
 
 
 def test_every_dirty_kind_is_a_reason_ingest_gives() -> None:
-    for kind in DIRTY_KINDS:
+    for kind in gen.DIRTY_KINDS:
         name, reason = kind.split(".")
         entity = name.removesuffix("s")
         known = {rule.reason for rule in INPUTS[name].rules} | {f"duplicate_{entity}", f"duplicate_{entity}_conflict"}
@@ -228,7 +230,7 @@ def test_each_orders_file_holds_its_local_month(clean: GenerateReport) -> None:
 def test_utc_and_offset_spellings_are_the_same_instant() -> None:
     local = np.array([datetime(2025, 3, 1, 5, 6, 7), datetime(2024, 12, 31, 23, 0, 0)], dtype="datetime64[s]")
     secs = local.astype(np.int64)
-    text = order_timestamps(secs, np.array([2, 1])).to_pylist()
+    text = spelled_timestamps(secs, np.array([2, 1])).to_pylist()
     assert text == ["2025-02-28T21:06:07Z", "2024-12-31T23:00:00+08:00"]
 
 
@@ -243,11 +245,11 @@ def test_singles_day_is_a_peak(tmp_path: Path) -> None:
 
 
 def test_dirty_rows_of_every_kind(dirty: GenerateReport) -> None:
-    assert list(dirty.dirty_rows) == list(DIRTY_KINDS)
+    assert list(dirty.dirty_rows) == list(TEXT_DIRTY_KINDS)
     assert all(count > 0 for count in dirty.dirty_rows.values()), dirty.dirty_rows
     out = dirty.out_dir
     orders = _read_all(out / "orders", "*.csv")
-    order_kinds = [k for k in DIRTY_KINDS if k.startswith("orders.")]
+    order_kinds = [k for k in TEXT_DIRTY_KINDS if k.startswith("orders.")]
     assert 0.03 < sum(dirty.dirty_rows[k] for k in order_kinds) / len(orders) < 0.08
     assert dirty.orders == len(orders)
 
@@ -312,10 +314,10 @@ def test_no_dirty_rows_at_rate_zero(clean: GenerateReport) -> None:
 # --- parquet -----------------------------------------------------------------------------------------------
 
 
-def test_parquet_is_all_strings_with_csv_semantics(tmp_path: Path) -> None:
+def test_text_parquet_is_all_strings_with_csv_semantics(tmp_path: Path) -> None:
     args = dict(customers=120, days=45, seed=9, end=END, dirty_rate=0.1)
     generate_landing(tmp_path / "csv", fmt="csv", **args)
-    report = generate_landing(tmp_path / "pq", fmt="parquet", **args)
+    report = generate_landing(tmp_path / "pq", fmt="parquet-text", **args)
     assert report.files and all(p.suffix == ".parquet" for p in report.files)
     for path in report.files:
         table = pq.read_table(path)
@@ -325,6 +327,89 @@ def test_parquet_is_all_strings_with_csv_semantics(tmp_path: Path) -> None:
         from_parquet = table.to_pandas().fillna("")  # a null in Parquet is an empty field in CSV
         assert list(from_parquet.columns) == list(from_csv.columns)
         pd.testing.assert_frame_equal(from_parquet, from_csv, check_dtype=False)
+
+
+# Typed Parquet: these columns have a type, every other one is text.
+TYPED_COLUMNS = {
+    "order_ts": pa.timestamp("us", tz="UTC"),
+    "amount": pa.decimal128(18, 2),
+    "refunded_amount": pa.decimal128(18, 2),
+    "signup_date": pa.date32(),
+    "birth_date": pa.date32(),
+    "marketing_opt_in": pa.bool_(),
+    "event_ts": pa.timestamp("us", tz="UTC"),
+}
+
+
+def _read_typed(folder: Path) -> pd.DataFrame:
+    return pd.concat([pq.read_table(p).to_pandas() for p in sorted(folder.glob("*.parquet"))], ignore_index=True)
+
+
+def _as_csv_text(column: pd.Series, arrow_type: pa.DataType) -> pd.Series:
+    """A typed column spelled the way the CSV of the same seed spells it (timestamps as policy-zone wall time)."""
+    if pa.types.is_timestamp(arrow_type):
+        return column.dt.tz_convert("Asia/Shanghai").dt.strftime("%Y-%m-%d %H:%M:%S")
+    if pa.types.is_boolean(arrow_type):
+        return column.map({True: "true", False: "false"})
+    return column.map(lambda v: "" if pd.isna(v) else str(v))  # dates, decimals (two places) and text
+
+
+def test_typed_parquet_holds_the_same_data_as_csv(tmp_path: Path) -> None:
+    args = dict(customers=120, days=45, seed=9, end=END)
+    generate_landing(tmp_path / "csv", fmt="csv", **args)
+    report = generate_landing(tmp_path / "pq", fmt="parquet", **args)
+    for path in report.files:
+        table = pq.read_table(path)
+        assert {f.name: f.type for f in table.schema} == {
+            name: TYPED_COLUMNS.get(name, pa.string()) for name in table.column_names
+        }
+        from_csv = _read_csv(tmp_path / "csv" / path.relative_to(tmp_path / "pq").with_suffix(".csv"))
+        frame = table.to_pandas()
+        for field in table.schema:
+            expected = from_csv[field.name]
+            if field.name == "order_ts":  # CSV spells a few as +08:00 or UTC: compare the instants
+                expected = _local_times(expected).dt.strftime("%Y-%m-%d %H:%M:%S")
+            if field.name == "refunded_amount":  # the online shop's "0" is a zero amount
+                expected = expected.replace("0", "0.00")
+            pd.testing.assert_series_equal(_as_csv_text(frame[field.name], field.type), expected, check_names=False)
+
+
+@pytest.fixture(scope="module")
+def typed_dirty(tmp_path_factory: pytest.TempPathFactory) -> GenerateReport:
+    out = tmp_path_factory.mktemp("typed_dirty")
+    return generate_landing(out, customers=300, days=400, seed=11, end=END, dirty_rate=0.05, fmt="parquet")
+
+
+def test_typed_parquet_has_the_dirty_rows_a_typed_file_can_hold(typed_dirty: GenerateReport) -> None:
+    report, out = typed_dirty, typed_dirty.out_dir
+    assert list(report.dirty_rows) == list(TYPED_DIRTY_KINDS)
+    assert all(count > 0 for count in report.dirty_rows.values()), report.dirty_rows
+    orders = _read_typed(out / "orders")
+    assert report.orders == len(orders)
+    order_kinds = [k for k in TYPED_DIRTY_KINDS if k.startswith("orders.")]
+    assert 0.03 < sum(report.dirty_rows[k] for k in order_kinds) / len(orders) < 0.08
+
+    amount, refunded = orders["amount"].astype(float), orders["refunded_amount"].astype(float).fillna(0.0)
+    assert (amount < 0).sum() == report.dirty_rows["orders.negative_amount"]
+    repeated = orders[orders["order_id"].duplicated(keep=False)]
+    assert repeated["order_id"].nunique() == report.dirty_rows["orders.duplicate_order_conflict"]
+    assert (repeated.groupby("order_id")["amount"].nunique() == 2).all()
+    assert (orders["order_ts"].dt.year == 2099).sum() == report.dirty_rows["orders.future_timestamp"]
+    assert (~orders["currency"].isin(["CNY", "USD", "HKD"])).sum() == report.dirty_rows["orders.unknown_currency"]
+    assert orders["customer_id"].isna().sum() == report.dirty_rows["orders.missing_customer_id"]
+    statuses = ~orders["status"].isin(["completed", "cancelled", "refunded"])
+    assert statuses.sum() == report.dirty_rows["orders.bad_status"]
+    bad_refund = (refunded < 0) | ((amount >= 0) & (refunded > amount))
+    assert bad_refund.sum() == report.dirty_rows["orders.bad_refund"]
+    assert orders["order_ts"].notna().all() and orders["amount"].notna().all()  # nothing "unparseable"
+
+    profiles = _read_typed(out / "profiles")
+    assert profiles["customer_id"].isna().sum() == report.dirty_rows["profiles.missing_customer_id"]
+    future = profiles["signup_date"].map(lambda d: d.year == 2099)
+    assert future.sum() == report.dirty_rows["profiles.future_date"]
+    events = _read_typed(out / "events")
+    assert events["customer_id"].isna().sum() == report.dirty_rows["events.missing_customer_id"]
+    assert (events["event_ts"].dt.year == 2099).sum() == report.dirty_rows["events.future_timestamp"]
 
 
 # --- files and arguments -----------------------------------------------------------------------------------

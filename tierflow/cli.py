@@ -332,7 +332,12 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--seed", type=int, default=1, help="random seed (default 1)")
     gen.add_argument("--out", type=Path, required=True, help="landing directory to write")
     gen.add_argument("--end", type=_date, help="last day of data, YYYY-MM-DD (default: yesterday)")
-    gen.add_argument("--format", choices=["csv", "parquet"], default="csv", help="file format (default csv)")
+    gen.add_argument(
+        "--format",
+        choices=["csv", "parquet", "parquet-text"],
+        default="csv",
+        help="file format (default csv); parquet is typed like a real export, parquet-text holds every column as text",
+    )
     gen.add_argument("--dirty-rate", type=float, default=0.0, help="share of bad rows, 0 to 0.5 (default 0)")
     gen.add_argument(
         "--next-days",

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from tierflow.generate.customers import Customers
+from tierflow.generate.values import ValueColumns
 
 
 @dataclass(frozen=True)
@@ -18,3 +19,4 @@ class Run:
     cid: np.ndarray  # customer id bytes, one row per customer
     dirty_rate: float
     dirty: dict[str, int]  # bad rows so far per kind, updated as tables are built
+    values: ValueColumns  # amounts, timestamps, dates and flags as text or typed, per the file format

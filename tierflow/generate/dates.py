@@ -12,6 +12,9 @@ import numpy as np
 
 DAY_S = 86_400
 EPOCH = date(1970, 1, 1)
+# The generator writes wall-clock times of the default policy's zone, Asia/Shanghai: no daylight saving since
+# 1991, so a fixed offset converts local wall time to UTC exactly.
+POLICY_UTC_OFFSET_S = 8 * 3600
 
 
 @dataclass(frozen=True)
@@ -56,3 +59,17 @@ def civil(days: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     month = months.astype(np.int64) % 12 + 1
     day = (d - months.astype("datetime64[D]")).astype(np.int64) + 1
     return year, month, day
+
+
+def in_year(days: np.ndarray, year: int) -> np.ndarray:
+    """The same month and day in `year` (29 February becomes the 28th), as days since 1970-01-01."""
+    _, mo, d = civil(days)
+    d = np.where((mo == 2) & (d == 29), 28, d)
+    months = np.asarray((year - 1970) * 12 + mo - 1, dtype="datetime64[M]")
+    return months.astype("datetime64[D]").astype(np.int64) + d - 1
+
+
+def wall_clock_in_year(secs: np.ndarray, year: int) -> np.ndarray:
+    """Wall-clock seconds since 1970 moved to the same moment of the same day in `year`."""
+    days, sod = np.divmod(secs, DAY_S)
+    return in_year(days, year) * DAY_S + sod

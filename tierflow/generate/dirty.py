@@ -1,7 +1,8 @@
 """Bad rows: which rows of a table go bad, and what is wrong with them.
 
-About `dirty_rate` of the rows of every table are picked and spread evenly over the table's dirty kinds;
-each picked row gets one defect (kinds never stack on a row). Only re-sent orders add rows.
+About `dirty_rate` of the rows of every table are picked and spread evenly over the table's dirty kinds that
+the file format can hold (see schema.py); each picked row gets one defect (kinds never stack on a row). Only
+re-sent orders add rows.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ import numpy as np
 import pyarrow as pa
 
 from tierflow.generate.context import Run
+from tierflow.generate.dates import in_year, wall_clock_in_year
 from tierflow.generate.schema import EVENT_DIRTY_KINDS, ORDER_DIRTY_KINDS, PROFILE_DIRTY_KINDS
-from tierflow.generate.text import fixed, money, pick_uniform, replace_rows, ts_matrix
+from tierflow.generate.text import pick_uniform, replace_rows
 
 _BAD_AMOUNTS: tuple[str, ...] = ("12.3.4", "abc", "N/A", "1,234.56", "¥88.00", "--")
 _BAD_TIMESTAMPS: tuple[str, ...] = (
@@ -32,15 +34,17 @@ _FUTURE_YEAR = 2099
 def _plan(run: Run, n_rows: int, kinds: Sequence[str]) -> dict[str, np.ndarray]:
     """Distinct row indices (ascending) per kind; every kind gets its fair share of about rate * n_rows."""
     rng, dirty = run.rng, run.dirty
+    empty = {k: np.empty(0, dtype=np.int64) for k in kinds}
+    kinds = [k for k in kinds if k in run.values.dirty_kinds]
     if run.dirty_rate <= 0 or n_rows == 0:
-        return {k: np.empty(0, dtype=np.int64) for k in kinds}
+        return empty
     k_total = min(int(rng.binomial(n_rows, run.dirty_rate)), n_rows)
     rows = rng.choice(n_rows, k_total, replace=False) if k_total else np.empty(0, dtype=np.int64)
     # Cycle through the kinds from a running counter so even small files show every kind once there are
     # enough bad rows in the whole landing zone.
     offset = sum(dirty[k] for k in kinds)
     kind_of = (offset + np.arange(k_total)) % len(kinds)
-    plan = {}
+    plan = dict(empty)
     for i, k in enumerate(kinds):
         plan[k] = np.sort(rows[kind_of == i]).astype(np.int64)
         dirty[k] += int(plan[k].size)
@@ -56,14 +60,14 @@ def dirty_orders(run: Run, cols: dict[str, pa.Array], local: np.ndarray, cents: 
     plan = _plan(run, n, ORDER_DIRTY_KINDS)
     if run.dirty_rate <= 0 or not n:
         return None
-    rng = run.rng
+    rng, values = run.rng, run.values
     idx = plan["orders.unparseable_amount"]
     cols["amount"] = replace_rows(cols["amount"], idx, pick_uniform(rng, _BAD_AMOUNTS, idx.size))
     idx = plan["orders.negative_amount"]
-    cols["amount"] = replace_rows(cols["amount"], idx, money(-cents[idx]))
+    cols["amount"] = replace_rows(cols["amount"], idx, values.money(-cents[idx]))
     idx = plan["orders.future_timestamp"]
     cols["order_ts"] = replace_rows(
-        cols["order_ts"], idx, fixed(ts_matrix(local[idx], np.full(idx.size, _FUTURE_YEAR)))
+        cols["order_ts"], idx, values.timestamps(wall_clock_in_year(local[idx], _FUTURE_YEAR))
     )
     idx = plan["orders.unparseable_timestamp"]
     cols["order_ts"] = replace_rows(cols["order_ts"], idx, pick_uniform(rng, _BAD_TIMESTAMPS, idx.size))
@@ -75,7 +79,7 @@ def dirty_orders(run: Run, cols: dict[str, pa.Array], local: np.ndarray, cents: 
     over = np.rint(cents[idx] * rng.uniform(1.2, 2.0, idx.size)).astype(np.int64) + 1
     negative = -rng.integers(100, 5000, idx.size)
     cols["refunded_amount"] = replace_rows(
-        cols["refunded_amount"], idx, money(np.where(rng.random(idx.size) < 0.5, over, negative))
+        cols["refunded_amount"], idx, values.money(np.where(rng.random(idx.size) < 0.5, over, negative))
     )
     idx = plan["orders.bad_status"]
     cols["status"] = replace_rows(cols["status"], idx, pick_uniform(rng, _BAD_STATUSES, idx.size))
@@ -85,22 +89,27 @@ def dirty_orders(run: Run, cols: dict[str, pa.Array], local: np.ndarray, cents: 
     take = pa.array(idx)
     dup = {name: arr.take(take) for name, arr in cols.items()}
     changed = np.rint(cents[idx] * rng.uniform(1.05, 1.6, idx.size)).astype(np.int64) + 1
-    dup["amount"] = money(changed)
+    dup["amount"] = values.money(changed)
     order = np.argsort(rng.random(idx.size))
     return pa.table({name: arr.take(pa.array(order)) for name, arr in dup.items()})
 
 
-def dirty_profiles(run: Run, cols: dict[str, pa.Array], n: int) -> None:
-    """Spoil rows of a profiles table of `n` rows in place."""
-    plan = _plan(run, n, PROFILE_DIRTY_KINDS)
+def dirty_profiles(run: Run, cols: dict[str, pa.Array], signup: np.ndarray) -> None:
+    """Spoil rows of a profiles table in place; `signup` holds the clean sign-up days of its rows."""
+    plan = _plan(run, signup.size, PROFILE_DIRTY_KINDS)
     cols["customer_id"] = replace_rows(cols["customer_id"], plan["profiles.missing_customer_id"], None)
     idx = plan["profiles.unparseable_date"]
     cols["signup_date"] = replace_rows(cols["signup_date"], idx, pick_uniform(run.rng, _BAD_DATES, idx.size))
+    idx = plan["profiles.future_date"]
+    cols["signup_date"] = replace_rows(cols["signup_date"], idx, run.values.dates(in_year(signup[idx], _FUTURE_YEAR)))
 
 
-def dirty_events(run: Run, cols: dict[str, pa.Array], n: int) -> None:
-    """Spoil rows of an events table of `n` rows in place."""
-    plan = _plan(run, n, EVENT_DIRTY_KINDS)
+def dirty_events(run: Run, cols: dict[str, pa.Array], local: np.ndarray) -> None:
+    """Spoil rows of an events table in place; `local` holds the clean wall-clock seconds of its rows."""
+    plan = _plan(run, local.size, EVENT_DIRTY_KINDS)
     cols["customer_id"] = replace_rows(cols["customer_id"], plan["events.missing_customer_id"], None)
     idx = plan["events.unparseable_timestamp"]
     cols["event_ts"] = replace_rows(cols["event_ts"], idx, pick_uniform(run.rng, _BAD_TIMESTAMPS, idx.size))
+    idx = plan["events.future_timestamp"]
+    future = run.values.timestamps(wall_clock_in_year(local[idx], _FUTURE_YEAR))
+    cols["event_ts"] = replace_rows(cols["event_ts"], idx, future)

@@ -11,7 +11,7 @@ from tierflow.generate.dates import Month
 from tierflow.generate.dirty import dirty_events
 from tierflow.generate.sampling import choose, time_order, wall_clock
 from tierflow.generate.seasonality import HOURS_ONLINE
-from tierflow.generate.text import fixed, pick, sequential_ids, ts_matrix
+from tierflow.generate.text import fixed, pick, sequential_ids
 
 EVENT_TYPES: tuple[str, ...] = ("sign_in", "referral", "review", "activity", "share")
 # Mix of event types for customers who only browse that month, and for those who also ordered.
@@ -44,8 +44,8 @@ def month_events(
     cols: dict[str, pa.Array] = {
         "event_id": sequential_ids("E", first_id, n, id_width),
         "customer_id": fixed(run.cid[cust]),
-        "event_ts": fixed(ts_matrix(local)),
+        "event_ts": run.values.timestamps(local),
         "event_type": pick(EVENT_TYPES, etype),
     }
-    dirty_events(run, cols, n)
+    dirty_events(run, cols, local)
     return pa.table(cols), n

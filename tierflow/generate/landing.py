@@ -8,7 +8,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -22,7 +21,8 @@ from tierflow.generate.profiles import write_profiles
 from tierflow.generate.schema import DIRTY_KINDS
 from tierflow.generate.seasonality import season_weights
 from tierflow.generate.text import prefixed_ids
-from tierflow.generate.writing import Writer, prepare_folders
+from tierflow.generate.values import value_columns
+from tierflow.generate.writing import FORMATS, Format, Writer, prepare_folders
 
 MAX_DIRTY_RATE = 0.5
 
@@ -46,7 +46,7 @@ def generate_landing(
     days: int,
     seed: int,
     end: date,
-    fmt: Literal["csv", "parquet"] = "csv",
+    fmt: Format = "csv",
     dirty_rate: float = 0.0,
     currency: str = "CNY",
     progress: Callable[[str], None] | None = None,
@@ -78,7 +78,7 @@ def generate_landing(
     for oc in order_counts:
         has_orders |= oc > 0
 
-    run = make_run(rng, state, start, dirty_rate)
+    run = make_run(rng, state, start, dirty_rate, fmt)
     order_width = order_id_width(total_orders)
     event_width = max(9, len(str(total_events)))
     next_order = next_event = 1
@@ -142,7 +142,7 @@ def draw_population(rng: np.random.Generator, *, customers: int, days: int, end:
     return Population(state, months, cum_weight, order_counts, event_counts)
 
 
-def make_run(rng: np.random.Generator, state: Customers, start: date, dirty_rate: float) -> Run:
+def make_run(rng: np.random.Generator, state: Customers, start: date, dirty_rate: float, fmt: Format) -> Run:
     n = state.rate.size
     return Run(
         rng=rng,
@@ -151,6 +151,7 @@ def make_run(rng: np.random.Generator, state: Customers, start: date, dirty_rate
         cid=prefixed_ids("C", np.arange(1, n + 1, dtype=np.int64), max(7, len(str(n)))),
         dirty_rate=dirty_rate,
         dirty=dict.fromkeys(DIRTY_KINDS, 0),
+        values=value_columns(fmt),
     )
 
 
@@ -172,8 +173,8 @@ def validate(*, customers: int, days: int, seed: int, end: date, fmt: str, dirty
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if not isinstance(end, date):
         raise ValueError(f"end must be a date, got {end!r}")
-    if fmt not in ("csv", "parquet"):
-        raise ValueError(f"format must be 'csv' or 'parquet', got {fmt!r}")
+    if fmt not in FORMATS:
+        raise ValueError(f"format must be one of {', '.join(FORMATS)}, got {fmt!r}")
     if (
         isinstance(dirty_rate, bool)
         or not isinstance(dirty_rate, int | float | np.floating)

@@ -14,7 +14,6 @@ import time
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 
@@ -24,7 +23,7 @@ from tierflow.generate.dates import Month
 from tierflow.generate.landing import GenerateReport, draw_population, make_run, order_id_width, validate
 from tierflow.generate.orders import month_orders
 from tierflow.generate.seasonality import season_weights
-from tierflow.generate.writing import Writer
+from tierflow.generate.writing import Format, Writer
 
 # Mixed into the seed of day k's stream, so that it never coincides with the landing zone's own stream.
 _NEXT_DAY_STREAM = 0x6E657874
@@ -42,7 +41,7 @@ def generate_next_days(
     days: int,
     seed: int,
     end: date,
-    fmt: Literal["csv", "parquet"] = "csv",
+    fmt: Format = "csv",
     dirty_rate: float = 0.0,
     currency: str = "CNY",
     progress: Callable[[str], None] | None = None,
@@ -79,7 +78,7 @@ def generate_next_days(
             lo, hi = np.maximum(ongoing.join, m.lo), np.minimum(ongoing.churn, m.hi)
             lam = np.where(hi > lo, ongoing.rate * (cum_weight[m.hi] - cum_weight[m.lo]), 0.0)
             counts = rng.poisson(lam).astype(np.uint16)
-            run = make_run(rng, ongoing, start, dirty_rate)
+            run = make_run(rng, ongoing, start, dirty_rate, fmt)
             table, n_clean = month_orders(
                 run, m, counts, cum_weight, next_order, max(width, len(str(next_order + int(counts.sum())))), currencies
             )

@@ -23,7 +23,7 @@ from tierflow.generate.dates import Month, civil
 from tierflow.generate.dirty import dirty_orders
 from tierflow.generate.sampling import choose, sampler_table, time_order, uniform_codes, wall_clock
 from tierflow.generate.seasonality import HOURS_ONLINE, HOURS_STORE
-from tierflow.generate.text import fixed, money, null_where, pick, prefixed_ids, ragged, sequential_ids, ts_matrix
+from tierflow.generate.text import fixed, null_where, pick, prefixed_ids, sequential_ids
 
 _ORDER_SIGMA = 0.6  # order-to-order spread of basket value for one customer (calibrated with customers.py)
 _P_FAVOURITE_CATEGORY = 0.6
@@ -33,8 +33,6 @@ _P_HOME_STORE = 0.85
 # Share of orders whose timestamp carries an explicit +08:00 offset, and of those written in UTC ("Z").
 _P_TS_OFFSET = 0.05
 _P_TS_UTC = 0.02
-# Asia/Shanghai has had no daylight saving since 1991, so a fixed offset converts local wall time exactly.
-_POLICY_UTC_OFFSET_S = 8 * 3600
 
 _STATUSES: tuple[str, ...] = ("completed", "cancelled", "refunded")
 
@@ -98,16 +96,17 @@ def month_orders(
     store = np.where(rng.random(n) < _P_HOME_STORE, state.home_store[cust], rng.integers(0, N_STORES, n))
     style = choose(rng, np.array([1 - _P_TS_OFFSET - _P_TS_UTC, _P_TS_OFFSET, _P_TS_UTC]), n)
 
+    values = run.values
     cols: dict[str, pa.Array] = {
         "order_id": sequential_ids("O", first_id, n, id_width),
         "customer_id": fixed(run.cid[cust]),
-        "order_ts": order_timestamps(local, style),
-        "amount": money(cents),
+        "order_ts": values.timestamps(local, style),
+        "amount": values.money(cents),
         "currency": pick(currency_names, cur),
         "status": pick(_STATUSES, status),
         # The POS export leaves "no refund" empty while the online shop writes 0: both reach the lake.
         "refunded_amount": null_where(
-            pc.if_else(pa.array(refund > 0), money(refund), pa.scalar("0")),
+            pc.if_else(pa.array(refund > 0), values.money(refund), values.zero),
             (refund == 0) & (in_store | (channel == MINI_PROGRAM_CHANNEL)),
         ),
         "category": pick(CATEGORIES, category),
@@ -127,19 +126,3 @@ def _price_points(rng: np.random.Generator, cny: np.ndarray) -> np.ndarray:
     whole = np.maximum(np.rint(cny), 1).astype(np.int64) * 100
     r = rng.random(cny.size)
     return np.where(r < 0.35, whole, np.where(r < 0.6, whole - 1, np.where(r < 0.7, whole - 10, exact)))
-
-
-def order_timestamps(local: np.ndarray, style: np.ndarray) -> pa.Array:
-    """style 0: local wall time, 1: local with +08:00, 2: the same instant in UTC with Z."""
-    mat = np.zeros((local.size, 25), dtype=np.uint8)
-    mat[:, :19] = ts_matrix(local)
-    off = style == 1
-    utc = style == 2
-    mat[off, 10] = ord("T")
-    mat[off, 19:25] = np.frombuffer(b"+08:00", dtype=np.uint8)
-    if utc.any():
-        mat[utc, :19] = ts_matrix(local[utc] - _POLICY_UTC_OFFSET_S)
-        mat[utc, 10] = ord("T")
-        mat[utc, 19] = ord("Z")
-    lengths = np.where(off, 25, np.where(utc, 20, 19))
-    return ragged(mat, np.arange(25)[None, :] < lengths[:, None])

@@ -19,7 +19,7 @@ from tierflow.generate.context import Run
 from tierflow.generate.dates import EPOCH
 from tierflow.generate.dirty import dirty_profiles
 from tierflow.generate.sampling import choose
-from tierflow.generate.text import date_matrix, digits, fixed, null_where, pick, pick_uniform
+from tierflow.generate.text import digits, fixed, null_where, pick, pick_uniform
 from tierflow.generate.writing import Writer
 
 PROFILES_PER_FILE = 2_000_000
@@ -170,10 +170,12 @@ def _profiles_table(run: Run, rows: np.ndarray, end: date) -> pa.Table:
     phone[:, 13:17] = rest[:, 4:]
 
     city = state.city[rows]
+    signup = run.epoch0 + state.signup_day[rows]
+    values = run.values
     cols: dict[str, pa.Array] = {
         "customer_id": fixed(run.cid[rows]),
-        "signup_date": fixed(date_matrix(run.epoch0 + state.signup_day[rows])),
-        "birth_date": null_where(fixed(date_matrix(birth)), rng.random(n) < 0.04),
+        "signup_date": values.dates(signup),
+        "birth_date": null_where(values.dates(birth), rng.random(n) < 0.04),
         "gender": pick(("F", "M", None), gender),
         "region": pick([c.region for c in CITIES], city),
         "city": pick([c.name for c in CITIES], city),
@@ -181,7 +183,7 @@ def _profiles_table(run: Run, rows: np.ndarray, end: date) -> pa.Table:
         "interests": pick(_interest_lists(), interest_code),
         "email": null_where(email, rng.random(n) < 0.06),
         "phone": null_where(fixed(phone), rng.random(n) < 0.08),
-        "marketing_opt_in": pick(("true", "false"), (rng.random(n) >= 0.55).astype(np.int64)),
+        "marketing_opt_in": values.flags(rng.random(n) < 0.55),
     }
-    dirty_profiles(run, cols, n)
+    dirty_profiles(run, cols, signup)
     return pa.table(cols)

@@ -2,7 +2,8 @@
 
 Strings are assembled as fixed-width byte matrices and handed to Arrow as buffers: a boolean mask picks the
 bytes that belong to each value, row by row, which also lets numbers be right-aligned in the matrix and still
-come out without padding. Every column of the landing zone is text, so every table goes through here.
+come out without padding. Ids and words are text in every format; in CSV and text Parquet so are amounts,
+timestamps and dates (see values.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from tierflow.generate.dates import DAY_S, civil
+from tierflow.generate.dates import DAY_S, POLICY_UTC_OFFSET_S, civil
 
 # "00".."99" as little-endian uint16 words: one table lookup writes two digits.
 _PAIRS = np.array([[48 + i // 10, 48 + i % 10] for i in range(100)], dtype=np.uint8).view("<u2").ravel()
@@ -94,13 +95,10 @@ def money(cents: np.ndarray) -> pa.Array:
     return ragged(mat, mask)
 
 
-def ts_matrix(secs: np.ndarray, year: np.ndarray | None = None) -> np.ndarray:
-    """`YYYY-MM-DD HH:MM:SS` bytes for wall-clock seconds since 1970; `year` overrides the year."""
+def ts_matrix(secs: np.ndarray) -> np.ndarray:
+    """`YYYY-MM-DD HH:MM:SS` bytes for wall-clock seconds since 1970."""
     days, sod = np.divmod(secs, DAY_S)
     y, mo, d = civil(days)
-    if year is not None:
-        y = year
-        d = np.where((mo == 2) & (d == 29), 28, d)  # 29 Feb does not exist in most overriding years
     hh, rest = np.divmod(sod.astype(np.int32), 3600)
     mm, ss = np.divmod(rest, 60)
     mat = np.empty((secs.size, 19), dtype=np.uint8)
@@ -111,6 +109,23 @@ def ts_matrix(secs: np.ndarray, year: np.ndarray | None = None) -> np.ndarray:
     for pos, part in ((5, mo), (8, d), (11, hh), (14, mm), (17, ss)):
         mat[:, pos : pos + 2] = _pair(part)
     return mat
+
+
+def spelled_timestamps(local: np.ndarray, style: np.ndarray) -> pa.Array:
+    """Wall-clock seconds as text, spelled per row as `style` says: 0 local wall time, 1 local with +08:00,
+    2 the same instant in UTC with Z."""
+    mat = np.zeros((local.size, 25), dtype=np.uint8)
+    mat[:, :19] = ts_matrix(local)
+    off = style == 1
+    utc = style == 2
+    mat[off, 10] = ord("T")
+    mat[off, 19:25] = np.frombuffer(b"+08:00", dtype=np.uint8)
+    if utc.any():
+        mat[utc, :19] = ts_matrix(local[utc] - POLICY_UTC_OFFSET_S)
+        mat[utc, 10] = ord("T")
+        mat[utc, 19] = ord("Z")
+    lengths = np.where(off, 25, np.where(utc, 20, 19))
+    return ragged(mat, np.arange(25)[None, :] < lengths[:, None])
 
 
 def date_matrix(days: np.ndarray) -> np.ndarray:
@@ -137,7 +152,7 @@ def pick_uniform(rng: np.random.Generator, choices: Sequence[str | None], n: int
 def null_where(arr: pa.Array, mask: np.ndarray) -> pa.Array:
     if not mask.any():
         return arr
-    return pc.if_else(pa.array(mask), pa.scalar(None, pa.string()), arr)
+    return pc.if_else(pa.array(mask), pa.scalar(None, arr.type), arr)
 
 
 def replace_rows(arr: pa.Array, idx: np.ndarray, values: pa.Array | None) -> pa.Array:

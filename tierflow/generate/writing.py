@@ -1,12 +1,12 @@
-"""Putting tables on disk: landing folders cleared of earlier output, RFC 4180 CSV or Parquet, written on a
-background thread while the next table is generated."""
+"""Putting tables on disk: landing folders cleared of earlier output, RFC 4180 CSV or Parquet (typed, or every
+column text), written on a background thread while the next table is generated."""
 
 from __future__ import annotations
 
 import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 import pyarrow as pa
@@ -15,6 +15,9 @@ import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
 FOLDERS: tuple[str, ...] = ("orders", "profiles", "events")
+# "parquet" is typed like a real export; "parquet-text" holds CSV's text in Parquet (values.py says how).
+Format = Literal["csv", "parquet", "parquet-text"]
+FORMATS: tuple[str, ...] = get_args(Format)
 
 # Daily orders files (orders_YYYY-MM-DD, written by next_days) go too: they belong to the zone they extend.
 _OUTPUT_FILE = re.compile(r"^(orders_\d{4}-\d{2}(-\d{2})?|events_\d{4}-\d{2}|profiles(_\d{4})?)\.(csv|parquet)$")
@@ -70,22 +73,22 @@ class Writer:
     """Writes files on one background thread: Arrow's writers release the GIL, so on two cores the next
     month is generated while the previous one is written. At most two tables wait, to bound memory."""
 
-    def __init__(self, fmt: Literal["csv", "parquet"]) -> None:
-        self.fmt = fmt
+    def __init__(self, fmt: Format) -> None:
+        self.suffix = "csv" if fmt == "csv" else "parquet"
         self.files: list[Path] = []
         self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="tierflow-generate")
         self._pending: list[Future[None]] = []
 
     def write(self, table: pa.Table, stem: Path) -> None:
         """Queue `table` for `stem` plus the format's suffix."""
-        path = stem.with_name(f"{stem.name}.{self.fmt}")
+        path = stem.with_name(f"{stem.name}.{self.suffix}")
         while len(self._pending) >= 2:
             self._pending.pop(0).result()
         self._pending.append(self._pool.submit(self._write, table, path))
         self.files.append(path)
 
     def _write(self, table: pa.Table, path: Path) -> None:
-        if self.fmt == "csv":
+        if self.suffix == "csv":
             _write_csv(table, path)
         else:
             pq.write_table(table, path, compression="zstd")
