@@ -1,7 +1,8 @@
 """Property (issue 6): random malformed CSV and Parquet landing files, mixed with valid rows, never crash
 ingest, and every file reconciles exactly: every record written is read, and rows read = accepted + updated
 + quarantined, as recorded and as stored. Only a file-level problem (a required column missing, a column
-named twice) stops the run, as a LandingFileError naming the file (the CLI's exit 2)."""
+named twice, a Parquet column of a type that cannot hold its values) stops the run, as a LandingFileError
+naming the file (the CLI's exit 2)."""
 
 from __future__ import annotations
 
@@ -112,9 +113,22 @@ def parquet_files(draw) -> tuple[pa.Table, int]:
 LANDING_FILES = st.lists(st.one_of(csv_files(), parquet_files()), min_size=1, max_size=3)
 
 
-def file_level_problem(header: list[str]) -> bool:
-    names = [n.strip().lower() for n in header]
-    return any(r not in names for r in SPEC.required) or len(set(names)) < len(names)
+# The Parquet types a contract column may have (issue 17): amounts are numbers, order_ts a timestamp, every
+# other column text or an integer (kept as text). Anything else refuses the file.
+FITTING = {"order_ts": {"string", "timestamp"}, "amount": {"string", "int", "float"}}
+FITTING["refunded_amount"] = FITTING["amount"]
+KIND_OF_TYPE = {arrow_type: kind for kind, (arrow_type, _) in PARQUET_TYPES.items()}
+
+
+def file_level_problem(item) -> bool:
+    content, _ = item
+    names = [n.strip().lower() for n in written_header(item)]
+    if any(r not in names for r in SPEC.required) or len(set(names)) < len(names):
+        return True
+    if not isinstance(content, pa.Table):
+        return False
+    types = {f.name.strip().lower(): KIND_OF_TYPE[f.type] for f in content.schema}
+    return any(types[n] not in FITTING.get(n, {"string", "int"}) for n in names if n in SPEC.known_columns)
 
 
 def written_header(item) -> list[str]:
@@ -149,7 +163,7 @@ def test_random_malformed_files_never_crash_and_always_reconcile(files) -> None:
         unusable = [
             name
             for i, (name, item) in enumerate(zip(expected_rows, files, strict=True))
-            if written[i] not in written[:i] and file_level_problem(written_header(item))
+            if written[i] not in written[:i] and file_level_problem(item)
         ]
         try:
             result = ingest_input(

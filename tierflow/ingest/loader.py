@@ -42,7 +42,7 @@ from tierflow.ingest.files import (
     unix_line_endings_copy,
 )
 from tierflow.ingest.inputs import INPUTS, REDUNDANT_REASONS, STALE_UPDATE, InputSpec
-from tierflow.ingest.typing import column_sql, given
+from tierflow.ingest.typing import column_sql, given, misfit
 from tierflow.warehouse import connect
 
 LINEAGE_COLUMNS = (
@@ -212,9 +212,10 @@ def _check_header(spec: InputSpec, file: LandingFile, columns: list[tuple[str, s
         for name in spec.required
         if name not in normalised
     ]
+    known = {n: (duck, t) for n, (_, duck, t) in zip(normalised, columns, strict=True) if n in spec.known_columns}
+    problems += [f"{file.label}: {m}" for c in spec.columns if c.name in known and (m := misfit(c, known[c.name][1]))]
     if problems:
         raise LandingFileError("\n".join(problems))
-    known = {n: (duck, t) for n, (_, duck, t) in zip(normalised, columns, strict=True) if n in spec.known_columns}
     extras = [(w, duck) for n, (w, duck, _) in zip(normalised, columns, strict=True) if n not in spec.known_columns]
     return Header(known=known, extras=extras, width=len(columns))
 
