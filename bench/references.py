@@ -31,6 +31,18 @@ def _orders_files(landing: Path) -> tuple[str, list[Path]]:
     return "csv", sorted((landing / "orders").glob("*.csv"))
 
 
+def _typed(files: list[Path]) -> bool:
+    """Typed Parquet (`tierflow generate --format parquet`) holds order times as timestamps, not text."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    return (
+        bool(files)
+        and files[0].suffix == ".parquet"
+        and pa.types.is_timestamp(pq.read_schema(files[0]).field("order_ts").type)
+    )
+
+
 def _thresholds(policy: Policy) -> list[tuple[str, float]]:
     """(code, min_spend) from the highest tier down; the lowest tier has none."""
     tiers = [(t.code, float(t.min_spend or 0)) for t in policy.tiers]
@@ -38,7 +50,8 @@ def _thresholds(policy: Policy) -> list[tuple[str, float]]:
 
 
 def pandas_reference(landing: Path, as_of: date, policy: Policy):
-    """The naive way: every orders file into one DataFrame of strings, then vectorised pandas."""
+    """The naive way: every orders file into one DataFrame (strings, or the types of typed Parquet), then
+    vectorised pandas."""
     import numpy as np
     import pandas as pd
 
@@ -46,13 +59,16 @@ def pandas_reference(landing: Path, as_of: date, policy: Policy):
     read = pd.read_parquet if fmt == "parquet" else (lambda f: pd.read_csv(f, dtype=str))
     df = pd.concat([read(f) for f in files], ignore_index=True)
     df = df.drop_duplicates("order_id", keep="first")
-    ts = df["order_ts"].astype("string")
-    aware = ts.str.contains(r"(?:Z|[+-]\d\d:\d\d)$", regex=True).fillna(False).to_numpy(dtype=bool)
-    local = pd.to_datetime(ts.str.slice(0, 19).str.replace("T", " "), format="%Y-%m-%d %H:%M:%S", errors="coerce")
-    if aware.any():
-        instants = pd.to_datetime(ts[aware], utc=True, format="ISO8601", errors="coerce")
-        local = local.copy()
-        local[aware] = instants.dt.tz_convert(policy.timezone).dt.tz_localize(None).to_numpy()
+    if pd.api.types.is_datetime64_any_dtype(df["order_ts"]):  # typed Parquet: instants in UTC
+        local = df["order_ts"].dt.tz_convert(policy.timezone).dt.tz_localize(None)
+    else:
+        ts = df["order_ts"].astype("string")
+        aware = ts.str.contains(r"(?:Z|[+-]\d\d:\d\d)$", regex=True).fillna(False).to_numpy(dtype=bool)
+        local = pd.to_datetime(ts.str.slice(0, 19).str.replace("T", " "), format="%Y-%m-%d %H:%M:%S", errors="coerce")
+        if aware.any():
+            instants = pd.to_datetime(ts[aware], utc=True, format="ISO8601", errors="coerce")
+            local = local.copy()
+            local[aware] = instants.dt.tz_convert(policy.timezone).dt.tz_localize(None).to_numpy()
     df["order_date"] = local.dt.normalize()
     fx = pd.read_csv(FX_RATES_SEED).set_index("currency_code")["units_per_usd"]
     rate = fx[policy.currency] / df["currency"].fillna(policy.currency).map(fx)
@@ -80,8 +96,18 @@ def pandas_reference(landing: Path, as_of: date, policy: Policy):
 
 def duckdb_query(landing: Path, as_of: date, policy: Policy) -> str:
     """One SQL statement over the files: the practical floor for a full recompute."""
-    fmt, _ = _orders_files(landing)
+    fmt, files = _orders_files(landing)
     pattern = str(landing / "orders" / f"*.{fmt}").replace("'", "''")
+    # Wall-clock text (19 characters) is already local: only text with an offset, and typed instants, need the
+    # session's zone (the policy's) to give a local date.
+    order_date = (
+        "cast(order_ts as date)"
+        if _typed(files)
+        else """case
+                when length(order_ts) > 19 then cast(try_cast(order_ts as timestamptz) as date)
+                else cast(try_cast(order_ts as timestamp) as date)
+            end"""
+    )
     source = f"read_parquet('{pattern}')" if fmt == "parquet" else f"read_csv('{pattern}', all_varchar = true)"
     windows = ",\n        ".join(
         f"round(sum(net) filter (where order_date > date '{as_of - timedelta(days=d)}'), 2) as spend_{d}d, "
@@ -96,11 +122,7 @@ def duckdb_query(landing: Path, as_of: date, policy: Policy) -> str:
     orders as (
         select
             customer_id,
-            -- Wall-clock values (19 characters) are already local: only those with an offset need a zone.
-            case
-                when length(order_ts) > 19 then cast(try_cast(order_ts as timestamptz) as date)
-                else cast(try_cast(order_ts as timestamp) as date)
-            end as order_date,
+            {order_date} as order_date,
             coalesce(status, 'completed') = 'completed' as is_completed,
             try_cast(amount as decimal(18, 2)) as amount,
             coalesce(try_cast(refunded_amount as decimal(18, 2)), 0) as refunded,
