@@ -69,6 +69,19 @@ def _write_csv(table: pa.Table, path: Path) -> None:
             pa_csv.write_csv(table.slice(lo, hi - lo), sink, _CSV_QUOTED if special[lo] else _CSV_PLAIN)
 
 
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    # Times within a file are in time order: delta-encoded (as Parquet v2 writers do) they take a quarter of
+    # their plain size, less than the same times as text. Other columns keep the default dictionary encoding.
+    times = [f.name for f in table.schema if pa.types.is_timestamp(f.type)]
+    pq.write_table(
+        table,
+        path,
+        compression="zstd",
+        use_dictionary=[name for name in table.column_names if name not in times] if times else True,
+        column_encoding=dict.fromkeys(times, "DELTA_BINARY_PACKED") or None,
+    )
+
+
 class Writer:
     """Writes files on one background thread: Arrow's writers release the GIL, so on two cores the next
     month is generated while the previous one is written. At most two tables wait, to bound memory."""
@@ -91,7 +104,7 @@ class Writer:
         if self.suffix == "csv":
             _write_csv(table, path)
         else:
-            pq.write_table(table, path, compression="zstd")
+            _write_parquet(table, path)
 
     def close(self) -> None:
         """Wait for every write; re-raises the first failure."""
