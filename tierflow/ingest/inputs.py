@@ -4,8 +4,9 @@ Each spec says which columns a file must and may have, how each is typed into a 
 rules that send a row to quarantine, checked in order (the first that holds is the reason).
 
 A column is typed by its `kind` (see `typing.py`): text as written in CSV (or a Parquet string column) is
-parsed, a Parquet column that already has a proper type is converted without going through text, and
-`wrap` post-processes the typed value (`{v}`), e.g. a default. Rules see the typed columns by name and the
+parsed, a Parquet column that already has a proper type is converted without going through text (one of a
+type that cannot hold the kind refuses the file), and `wrap` post-processes the typed value (`{v}`), e.g. a
+default. Rules see the typed columns by name and the
 value as given (NULL when absent or blank) as `{name}`, e.g. "given but unparseable".
 Parameters bound at load time: $now (the moment of ingestion), $currency (policy currency),
 $currencies (convertible currency codes).
