@@ -108,6 +108,7 @@ def test_integer_ids_are_kept_as_text(tmp_path: Path) -> None:
         "order_ts": pa.array([datetime(2025, 6, 1, 10, tzinfo=UTC)] * 2, pa.timestamp("us", tz="UTC")),
         "amount": pa.array([10, 20], pa.int64()),
         "store_id": pa.array([3, None], pa.uint16()),
+        "category": pa.array([None, None], pa.null()),  # an empty column has no type to misfit
     }
     pq.write_table(pa.table(orders), landing / "orders" / "1.parquet")
     # A later CSV file re-sends order 7 with another amount: the same key, so a conflict, not a new order.
@@ -117,9 +118,10 @@ def test_integer_ids_are_kept_as_text(tmp_path: Path) -> None:
     )
     summary = ingest_all(landing, warehouse, inputs=("orders",))["orders"]
     assert summary["quarantine_reasons"] == {"duplicate_order_conflict": 1}
-    assert query(warehouse, "select order_id, customer_id, amount, store_id from landing.orders order by 1") == [
-        ("7", "42", pytest.approx(10), "3"),
-        ("8", "43", pytest.approx(20), None),
+    stored = "select order_id, customer_id, amount, store_id, category from landing.orders order by 1"
+    assert query(warehouse, stored) == [
+        ("7", "42", pytest.approx(10), "3", None),
+        ("8", "43", pytest.approx(20), None, None),
     ]
 
 

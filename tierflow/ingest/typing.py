@@ -9,7 +9,7 @@ cannot hold the column's values at all (a BOOLEAN amount, an integer timestamp) 
 
 from __future__ import annotations
 
-from tierflow.ingest.inputs import Kind, TypedColumn
+from tierflow.ingest.inputs import SQL_TYPES, Kind, TypedColumn
 
 _BOOLEAN_WORDS = {"true": True, "t": True, "yes": True, "y": True, "1": True}
 _BOOLEAN_WORDS |= {"false": False, "f": False, "no": False, "n": False, "0": False}
@@ -34,6 +34,8 @@ def _family(source_type: str) -> str:
     t = source_type.upper()
     if t == "VARCHAR":
         return "text"
+    if t.strip('"') == "NULL":  # a column of nulls only (Arrow's null type): no value that could not fit
+        return "null"
     if t.startswith("TIMESTAMP"):  # TIMESTAMP, TIMESTAMP_MS, TIMESTAMP WITH TIME ZONE, ...
         return "timestamp"
     if t == "DATE":
@@ -52,7 +54,7 @@ def _family(source_type: str) -> str:
 def misfit(column: TypedColumn, source_type: str) -> str | None:
     """Why a file's column of `source_type` cannot be typed as `column`, or None when it can."""
     families, expected = _ACCEPTED[column.kind]
-    if _family(source_type) in families:
+    if _family(source_type) in families | {"null"}:
         return None
     return f"column '{column.name}' is {source_type}, expected {expected}"
 
@@ -66,6 +68,8 @@ def given(raw: str | None, source_type: str | None) -> str:
 
 def _typed(kind: Kind, raw: str, source_type: str) -> str:
     family = _family(source_type)
+    if family == "null":
+        return f"cast(null as {SQL_TYPES[kind]})"
     # Only text is parsed; a typed value is converted as it is.
     value = f"nullif(trim({raw}), '')" if family == "text" else raw
     if kind == "text":
