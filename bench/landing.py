@@ -19,6 +19,9 @@ DAYS = 730  # two years of orders
 SEED = 1
 # A fixed past end date: the cache key stays stable and nothing is later than the moment of ingestion.
 END = date(2026, 10, 31)
+# Bumped when the generator writes other bytes for the same parameters (2: typed Parquet), so no stale
+# cached zone is measured.
+GENERATOR_VERSION = 2
 
 
 @dataclass(frozen=True)
@@ -30,7 +33,7 @@ class Zone:
 
     @property
     def key(self) -> str:
-        return f"{self.fmt}_{self.customers}c_{DAYS}d_s{SEED}_{END}_dirty{self.dirty_rate:g}"
+        return f"{self.fmt}_{self.customers}c_{DAYS}d_s{SEED}_{END}_dirty{self.dirty_rate:g}_g{GENERATOR_VERSION}"
 
     @property
     def landing(self) -> Path:
