@@ -1,7 +1,6 @@
 """What DuckDB memory settings tierflow actually runs with, read from the real connection helper (the
 pipeline's own connections) and dbt's profile, not from documentation."""
 
-import os
 import tempfile
 from pathlib import Path
 
@@ -12,10 +11,10 @@ from tierflow.paths import DBT_PROJECT_DIR, Home
 from tierflow.settings import Settings
 
 SETTINGS = ("memory_limit", "temp_directory", "preserve_insertion_order", "threads")
-MEMORY_LIMIT_ENV = "TIERFLOW_DUCKDB_MEMORY_LIMIT"
 
 
 def memory_knobs() -> dict:
+    settings = Settings.from_env()
     with tempfile.TemporaryDirectory() as tmp:
         # A connection to a warehouse in a throw-away home, opened exactly as the pipeline opens its own.
         with warehouse.connect(Home(Path(tmp)).warehouse) as con:
@@ -30,7 +29,9 @@ def memory_knobs() -> dict:
             k: str(v) for k, v in {**(output.get("config_options") or {}), **(output.get("settings") or {})}.items()
         },
         "dbt_threads": output.get("threads"),
-        "memory_limit_setting": getattr(warehouse, "MEMORY_LIMIT_ENV", None) == MEMORY_LIMIT_ENV
-        or "duckdb_memory_limit" in Settings.model_fields,
-        "memory_limit_env": os.environ.get(MEMORY_LIMIT_ENV),
+        "memory_limit_setting": "duckdb_memory_limit" in Settings.model_fields,
+        # The limit only when it was set for this benchmark (TIERFLOW_DUCKDB_MEMORY_LIMIT), not the default.
+        "memory_limit_env": settings.duckdb_memory_limit
+        if "duckdb_memory_limit" in settings.model_fields_set
+        else None,
     }

@@ -12,7 +12,7 @@ from bench.harness import LARGE_CUSTOMERS, REFERENCES, RUNS, measured_at
 from bench.landing import DAYS, END, SEED
 from bench.stages import Breakdown
 from tierflow.gates.suites import BATCH_ROWS
-from tierflow.warehouse import DEFAULT_MEMORY_LIMIT
+from tierflow.settings import DEFAULT_MEMORY_LIMIT
 
 TARGET_CUSTOMERS = 1_000_000
 # Issue 7's time targets, as multiples of the single-query floor.

@@ -177,7 +177,7 @@ def run(tmp_path: Path) -> Runner:
     return Runner(tmp_path / "home")
 
 
-PG_DSN = os.environ.get("TIERFLOW_TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
+PG_DSN = os.environ.get("TIERFLOW__TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
 
 
 @contextlib.contextmanager

@@ -93,7 +93,7 @@ class Engine:
                 "--quiet",
             ],
             cwd=DBT_PROJECT_DIR,
-            env={**os.environ, "TIERFLOW_WAREHOUSE": str(self.warehouse)},
+            env={**os.environ, "TIERFLOW__WAREHOUSE": str(self.warehouse)},
             capture_output=True,
             text=True,
             timeout=900,

@@ -32,7 +32,7 @@ from tierflow.publish.postgres import publish_postgres
 from tierflow.publish.state import new_entry
 from tierflow.run_lock import HomeLockedError, run_lock
 
-PG_DSN = os.environ.get("TIERFLOW_TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
+PG_DSN = os.environ.get("TIERFLOW__TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
 D1, D2 = "2026-03-30", "2026-03-31"
 
 
@@ -109,7 +109,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory):
         "TIERFLOW_CRM_WEBHOOK_TOKEN": token,
         "TIERFLOW_HASH_SALT": salt,
     }
-    env.pop("TIERFLOW_FAULT_POINT", None)
+    env.pop("TIERFLOW__FAULT_POINT", None)
     landing = root / "landing"
     generate = ["generate", "--customers", "200", "--days", "120", "--end", D2, "--seed", "3", "--out", str(landing)]
     assert tierflow(*generate, "--dirty-rate", "0.002", env=env).code == 0
@@ -312,7 +312,7 @@ def test_a_run_killed_at_any_stage_leaves_old_or_new_and_the_next_run_recovers(b
     # finished first would publish D2 and leave the later points unreached), which also takes dbt's process.
     plan.insert(2, ("random", rng.uniform(0.1, 0.6) * baseline.d2_seconds))
     for point, delay in plan:
-        code = _killed_run(baseline, home, {**env, "TIERFLOW_FAULT_POINT": point}, delay)
+        code = _killed_run(baseline, home, {**env, "TIERFLOW__FAULT_POINT": point}, delay)
         assert code == -signal.SIGKILL, f"{point} ({delay or 0:.1f} s): the run was not killed (exit {code})"
         _check_invariants(baseline, home, pg)
     recovered = tierflow(*run_args(baseline.landing, home, D2), env=env)

@@ -20,7 +20,7 @@ from tierflow.delivery.backoff import with_backoff
 from tierflow.publish.postgres import PostgresUnreachable, publish_postgres
 from tierflow.publish.state import new_entry
 
-DSN = os.environ.get("TIERFLOW_TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
+DSN = os.environ.get("TIERFLOW__TEST_PG_DSN", "postgresql://127.0.0.1:5432/test")
 DATES = ["2025-06-30", "2025-07-31", "2025-08-31"]
 
 

@@ -94,7 +94,7 @@ def test_postgres_engine_publishes_what_duckdb_publishes(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("TIERFLOW_ENGINE_PG_DSN", engine_database)
+    monkeypatch.setenv("TIERFLOW_TARGET_PG_DSN", engine_database)
     postgres_run = run_on("postgres", landing, tmp_path / "home", policy)
     assert_same_tables(published_rows(duckdb_run), published_rows(postgres_run), "postgres")
     # The models really ran there: the marts exist in the engine's database.
@@ -128,16 +128,19 @@ def test_spark_engine_publishes_what_duckdb_publishes(
 def test_postgres_target_without_dsn_is_a_configuration_error(
     landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.delenv("TIERFLOW_ENGINE_PG_DSN", raising=False)
+    monkeypatch.delenv("TIERFLOW_TARGET_PG_DSN", raising=False)
+    monkeypatch.delenv("TIERFLOW_PG_DSN", raising=False)
     code, summary = Runner(tmp_path / "home")(landing, AS_OF, "--target", "postgres")
     assert code == 2
-    assert "TIERFLOW_ENGINE_PG_DSN" in summary["message"]
+    assert "needs TIERFLOW_PG_DSN (or TIERFLOW_TARGET_PG_DSN" in summary["message"]
 
 
+@pytest.mark.parametrize("variable", ["TIERFLOW_TARGET_PG_DSN", "TIERFLOW_PG_DSN"])
 def test_unreachable_postgres_engine_fails_before_ingest_without_leaking_the_password(
-    landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    landing: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, variable: str
 ) -> None:
-    monkeypatch.setenv("TIERFLOW_ENGINE_PG_DSN", "postgresql://someone:s3cret-pw@127.0.0.1:1/nowhere")
+    # One DSN serves publication and the target unless the target has its own: either one is tried here.
+    monkeypatch.setenv(variable, "postgresql://someone:s3cret-pw@127.0.0.1:1/nowhere")
     runner = Runner(tmp_path / "home")
     code, summary = runner(landing, AS_OF, "--target", "postgres")
     assert code == 1

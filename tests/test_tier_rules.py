@@ -169,7 +169,7 @@ def test_crm_export_has_manifest_and_no_raw_pii(scenario) -> None:
 def test_dbt_unit_tests_pass_on_the_warehouse(scenario) -> None:
     """The SQL logic's own unit tests (dbt `unit_tests:`), against the warehouse the run built."""
     runner = scenario[0]
-    env = {**os.environ, "TIERFLOW_WAREHOUSE": str(runner.home / "warehouse" / "warehouse.duckdb")}
+    env = {**os.environ, "TIERFLOW__WAREHOUSE": str(runner.home / "warehouse" / "warehouse.duckdb")}
     dbt = Path(sys.executable).parent / "dbt"
     done = subprocess.run(
         [

@@ -309,8 +309,9 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument(
         "--target",
         choices=TARGETS,
-        help="engine dbt builds the models on (default $TIERFLOW_TARGET or duckdb); postgres needs "
-        "TIERFLOW_ENGINE_PG_DSN, spark needs pip install '.[spark]' and Java 17",
+        help="where dbt builds the models (default $TIERFLOW_TARGET or duckdb); postgres needs "
+        "TIERFLOW_PG_DSN (or TIERFLOW_TARGET_PG_DSN for a database of its own), spark needs "
+        "pip install '.[spark]' and Java 17",
     )
     run.add_argument(
         "--force",

@@ -1,5 +1,5 @@
 """Named fault points for crash tests: `fault_point("publish.duckdb_replaced")` kills the run with SIGKILL
-when TIERFLOW_FAULT_POINT names that point (a comma list may name several), exactly as a power cut or a
+when TIERFLOW__FAULT_POINT names that point (a comma list may name several), exactly as a power cut or a
 container kill would at that moment. No clean-up handler runs. When the process leads its own process group
 (a test starts `tierflow run` in a new session) the whole group dies, dbt's subprocess included, as it does
 when systemd or Kubernetes kill a run; otherwise only this process. Outside tests the variable is unset and
@@ -11,7 +11,9 @@ from __future__ import annotations
 import os
 import signal
 
-ENV = "TIERFLOW_FAULT_POINT"
+from tierflow.settings import internal_variable
+
+ENV = internal_variable("FAULT_POINT")
 
 
 def fault_point(name: str) -> None:

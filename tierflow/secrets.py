@@ -1,29 +1,46 @@
-"""Secrets come from the environment only, at the moment they are used: they are never part of a settings
-object, a Dagster resource's config, a log line or a run summary."""
+"""Secrets are `SecretStr` fields of `Settings`, read from the environment at the moment they are used: they are
+never part of a Dagster resource's config, a log line or a run summary."""
 
 from __future__ import annotations
 
 import os
 from urllib.parse import urlsplit
 
+from tierflow.settings import Settings, variable
+
+
+def _secret(name: str) -> str | None:
+    return Settings.from_env().secret(name)
+
 
 def pg_dsn() -> str | None:
     """TIERFLOW_PG_DSN, e.g. postgresql://user@127.0.0.1:5432/warehouse; enables PostgreSQL publication."""
-    return os.environ.get("TIERFLOW_PG_DSN") or None
+    return _secret("pg_dsn")
+
+
+def target_pg_dsn() -> str | None:
+    """The database dbt builds the models in with `--target postgres`: TIERFLOW_TARGET_PG_DSN, else
+    TIERFLOW_PG_DSN (one database serves both unless the user names a second)."""
+    return Settings.from_env().target_dsn
 
 
 def webhook_url() -> str | None:
     """TIERFLOW_CRM_WEBHOOK_URL; enables the CRM webhook sync."""
-    return os.environ.get("TIERFLOW_CRM_WEBHOOK_URL") or None
+    return _secret("crm_webhook_url")
 
 
 def webhook_token() -> str | None:
-    return os.environ.get("TIERFLOW_CRM_WEBHOOK_TOKEN") or None
+    return _secret("crm_webhook_token")
+
+
+def alert_webhook_url() -> str | None:
+    """TIERFLOW_ALERT_WEBHOOK_URL; failed runs post an alert there."""
+    return _secret("alert_webhook_url")
 
 
 def hash_salt() -> str:
     """TIERFLOW_HASH_SALT, mixed into e-mail hashes so exported hashes cannot be matched to other lists."""
-    return os.environ.get("TIERFLOW_HASH_SALT", "")
+    return _secret("hash_salt") or ""
 
 
 def redact_url(url: str) -> str:
@@ -34,20 +51,19 @@ def redact_url(url: str) -> str:
     return f"{parts.scheme}://{host}{port}{parts.path}"
 
 
-def engine_pg_dsn() -> str | None:
-    """TIERFLOW_ENGINE_PG_DSN: the PostgreSQL database dbt builds the models in with `--target postgres`."""
-    return os.environ.get("TIERFLOW_ENGINE_PG_DSN") or None
-
-
 def secret_values() -> list[str]:
-    """Every secret currently configured, longest first: the DSN, its password, the webhook token and URL
+    """Every secret currently configured, longest first: the DSNs and their passwords, the webhook token and URL
     credentials, the hash salt (values shorter than 4 characters are not worth hunting for)."""
-    values = [webhook_token(), hash_salt()]
-    for url in (pg_dsn(), engine_pg_dsn(), webhook_url()):
-        if url:
-            parts = urlsplit(url)
-            values += [url, parts.password, parts.query]
-            values += [part.split("=", 1)[1] for part in url.split() if part.startswith("password=")]
+    values: list[str | None] = []
+    for name in Settings.secret_fields():
+        # Raw, not validated: redaction must work even when another setting is invalid.
+        value = os.environ.get(variable(name))
+        values.append(value)
+        if value and "://" in value:
+            parts = urlsplit(value)
+            values += [parts.password, parts.query]
+        if value:
+            values += [part.split("=", 1)[1] for part in value.split() if part.startswith("password=")]
     return sorted({v for v in values if v and len(v) >= 4}, key=len, reverse=True)
 
 

@@ -29,7 +29,6 @@ from pathlib import Path
 import duckdb
 
 from tierflow.ingest.files import sha256_of
-from tierflow.ingest.overrides import ENV as OVERRIDES_ENV
 from tierflow.ingest.overrides import OverridesError, resolve_location
 from tierflow.paths import REPO_ROOT, Home
 from tierflow.policy.schema import load_policy
@@ -91,7 +90,7 @@ def fingerprint(settings: Settings, as_of: date) -> str:
         if p.is_file() and (stat := p.stat())
     )
     policy = load_policy(settings.policy)
-    overrides = resolve_location(os.environ.get(OVERRIDES_ENV) or policy.overrides, landing, settings.home)
+    overrides = resolve_location(settings.overrides or policy.overrides, landing, settings.home)
     expectations = sorted(p for p in settings.expectations.rglob("*") if p.is_file())
     facts = {
         "as_of": as_of.isoformat(),

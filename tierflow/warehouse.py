@@ -6,27 +6,22 @@ opened here is short-lived and closed before the next step, so dbt never finds t
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from tierflow.settings import Settings, variable
 from tierflow.sql_safety import literal
 
-MEMORY_LIMIT_ENV = "TIERFLOW_DUCKDB_MEMORY_LIMIT"
-# Bounded, not DuckDB's own 80% of RAM: a run has two DuckDB processes at times (the pipeline and dbt's child).
-# At 1 M customers the full run took no longer under 1500MB than under 2GB or unbounded, relative to the
-# single-query floor, and the process tree peaked at 2.3 GB instead of 3.2 GB (2GB) or 14.5 GB (80%): see
-# BENCHMARKS.md. Beyond it DuckDB spills into the home.
-DEFAULT_MEMORY_LIMIT = "1500MB"
+MEMORY_LIMIT_ENV = variable("duckdb_memory_limit")
 
 
 def memory_limit() -> str:
     """TIERFLOW_DUCKDB_MEMORY_LIMIT (e.g. 2GB, 500MB, 60%): every DuckDB connection of a run stays under it and
     spills to the home's temp directory beyond it."""
-    return os.environ.get(MEMORY_LIMIT_ENV) or DEFAULT_MEMORY_LIMIT
+    return Settings.from_env().duckdb_memory_limit.strip()
 
 
 def temp_directory(home_root: Path) -> Path:

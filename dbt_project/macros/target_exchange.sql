@@ -1,10 +1,10 @@
 {#- Spark runs inside the dbt process, so tierflow exchanges tables with it through Parquet folders listed in
-    TIERFLOW_ENGINE_EXCHANGE (see tierflow/targets/spark.py). Other engines read and write in place:
+    TIERFLOW__TARGET_EXCHANGE (see tierflow/targets/spark.py). Other engines read and write in place:
     both hooks render nothing for them. -#}
 
 {% macro target_register_inputs() -%}
     {%- if target.type == 'spark' and execute -%}
-        {%- set exchange = fromjson(env_var('TIERFLOW_ENGINE_EXCHANGE', '{"inputs": [], "outputs": []}')) -%}
+        {%- set exchange = fromjson(env_var('TIERFLOW__TARGET_EXCHANGE', '{"inputs": [], "outputs": []}')) -%}
         {%- for schema in exchange.inputs | map(attribute='schema') | unique -%}
             {%- do run_query('create database if not exists ' ~ schema) -%}
         {%- endfor -%}
@@ -17,7 +17,7 @@
 
 {% macro target_export_outputs() -%}
     {%- if target.type == 'spark' and execute -%}
-        {%- set exchange = fromjson(env_var('TIERFLOW_ENGINE_EXCHANGE', '{"inputs": [], "outputs": []}')) -%}
+        {%- set exchange = fromjson(env_var('TIERFLOW__TARGET_EXCHANGE', '{"inputs": [], "outputs": []}')) -%}
         {%- for table in exchange.outputs -%}
             {%- if adapter.get_relation(database=none, schema=table.schema, identifier=table.name) -%}
                 {%- do run_query("insert overwrite directory '" ~ table.path ~ "' using parquet select * from " ~ table.schema ~ '.' ~ table.name) -%}

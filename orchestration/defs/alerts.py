@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import urllib.request
 
 import dagster as dg
 
-from tierflow.secrets import redact_url
+from tierflow.secrets import alert_webhook_url, redact_url
 
 
 def alert_payload(run_id: str, job_name: str, step: str, error: str) -> dict:
@@ -18,7 +17,7 @@ def alert_payload(run_id: str, job_name: str, step: str, error: str) -> dict:
 
 @dg.failure_hook(name="alert_on_failure")
 def alert_on_failure(context: dg.HookContext) -> None:
-    url = os.environ.get("TIERFLOW_ALERT_WEBHOOK_URL")
+    url = alert_webhook_url()
     if not url:
         return
     error = context.op_exception

@@ -7,18 +7,18 @@ dbt (`int_overrides_checked`): unknown ones are reported there and in the run lo
 from __future__ import annotations
 
 import csv
-import os
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
 import duckdb
 
+from tierflow.settings import Settings, variable
 from tierflow.warehouse import connect, table_exists
 
 COLUMNS = ("customer_id", "tier", "reason", "valid_from", "valid_until", "mode")
 MODES = ("floor", "fixed")
-ENV = "TIERFLOW_OVERRIDES"
+ENV = variable("overrides")
 
 DDL = """
 create or replace table tierflow.overrides (
@@ -107,7 +107,7 @@ def load_overrides(
 ) -> tuple[Path | None, list[Override]]:
     """Replace `tierflow.overrides` with the file's rows (empty without a file); runs in the caller's
     transaction."""
-    path = resolve_location(os.environ.get(ENV) or policy_location, landing, home)
+    path = resolve_location(Settings.from_env().overrides or policy_location, landing, home)
     overrides = read_overrides(path) if path else []
     con.execute(DDL)
     if overrides:

@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tierflow.paths import Home
-from tierflow.warehouse import MEMORY_LIMIT_ENV, connect, memory_limit, scalar, temp_directory
+from tierflow.settings import internal_variable
+from tierflow.warehouse import connect, memory_limit, scalar, temp_directory
 
 TARGETS = ("duckdb", "postgres", "spark")
 
@@ -27,9 +28,9 @@ def duckdb_environment(warehouse: Path, spill_root: Path) -> dict[str, str]:
     """What profiles.yml reads for dbt-duckdb: the warehouse file, and where DuckDB spills under the same
     memory limit as tierflow's own connections."""
     return {
-        "TIERFLOW_WAREHOUSE": str(warehouse),
-        "TIERFLOW_DUCKDB_TEMP_DIRECTORY": str(temp_directory(spill_root)),
-        MEMORY_LIMIT_ENV: memory_limit(),
+        internal_variable("WAREHOUSE"): str(warehouse),
+        internal_variable("DUCKDB_TEMP_DIRECTORY"): str(temp_directory(spill_root)),
+        internal_variable("DUCKDB_MEMORY_LIMIT"): memory_limit(),
     }
 
 

@@ -1,4 +1,4 @@
-"""dbt-postgres: the models run in a PostgreSQL database (`TIERFLOW_ENGINE_PG_DSN`).
+"""dbt-postgres: the models run in a PostgreSQL database (`TIERFLOW_TARGET_PG_DSN`, else `TIERFLOW_PG_DSN`).
 
 Inputs travel as CSV through COPY (the fastest path psycopg offers, and DuckDB writes the CSV in parallel);
 outputs come back the same way. Both directions are streamed in chunks, never held in memory.
@@ -12,7 +12,8 @@ import psycopg
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict
 
-from tierflow.secrets import engine_pg_dsn, redact
+from tierflow.secrets import redact, target_pg_dsn
+from tierflow.settings import internal_variable
 from tierflow.targets.base import Relation, Target, TargetError, load_into_warehouse
 from tierflow.warehouse import connect
 
@@ -67,10 +68,11 @@ class PostgresTarget(Target):
 
     @property
     def dsn(self) -> str:
-        dsn = engine_pg_dsn()
+        dsn = target_pg_dsn()
         if not dsn:
             raise TargetError(
-                "--target postgres needs TIERFLOW_ENGINE_PG_DSN, e.g. postgresql://user@127.0.0.1:5432/tierflow",
+                "--target postgres needs TIERFLOW_PG_DSN (or TIERFLOW_TARGET_PG_DSN for a database of its own), "
+                "e.g. postgresql://user@127.0.0.1:5432/tierflow",
                 is_config=True,
             )
         return dsn
@@ -82,11 +84,11 @@ class PostgresTarget(Target):
         parts = conninfo_to_dict(self.dsn)
         return {
             **super().dbt_environment(inputs, outputs),
-            "TIERFLOW_ENGINE_PG_HOST": str(parts.get("host") or "127.0.0.1"),
-            "TIERFLOW_ENGINE_PG_PORT": str(parts.get("port") or 5432),
-            "TIERFLOW_ENGINE_PG_USER": str(parts.get("user") or "postgres"),
-            "TIERFLOW_ENGINE_PG_PASSWORD": str(parts.get("password") or ""),
-            "TIERFLOW_ENGINE_PG_DBNAME": str(parts.get("dbname") or "postgres"),
+            internal_variable("TARGET_PG_HOST"): str(parts.get("host") or "127.0.0.1"),
+            internal_variable("TARGET_PG_PORT"): str(parts.get("port") or 5432),
+            internal_variable("TARGET_PG_USER"): str(parts.get("user") or "postgres"),
+            internal_variable("TARGET_PG_PASSWORD"): str(parts.get("password") or ""),
+            internal_variable("TARGET_PG_DBNAME"): str(parts.get("dbname") or "postgres"),
         }
 
     def _connect(self) -> psycopg.Connection:

@@ -14,6 +14,7 @@ import os
 import shutil
 
 from tierflow.paths import DBT_PROJECT_DIR
+from tierflow.settings import internal_variable
 from tierflow.targets.base import Relation, Target, TargetError, load_into_warehouse
 from tierflow.warehouse import connect
 
@@ -43,9 +44,9 @@ class SparkTarget(Target):
         }
         return {
             **super().dbt_environment(inputs, outputs),
-            "TIERFLOW_SPARK_HOME": str(self.work_dir),
-            "TIERFLOW_SPARK_LOG4J": str(DBT_PROJECT_DIR / "spark" / "log4j2.properties"),
-            "TIERFLOW_ENGINE_EXCHANGE": json.dumps(exchange),
+            internal_variable("SPARK_HOME"): str(self.work_dir),
+            internal_variable("SPARK_LOG4J"): str(DBT_PROJECT_DIR / "spark" / "log4j2.properties"),
+            internal_variable("TARGET_EXCHANGE"): json.dumps(exchange),
         }
 
     def push(self, inputs: list[Relation]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import fcntl
 import json
-import os
 import shutil
 import sys
 from collections.abc import Sequence
@@ -58,11 +57,8 @@ def dbt_cli(project: DbtProject, *, target: str | None = None) -> TierflowDbtCli
 
 @cache
 def dbt_project() -> DbtProject:
-    project = DbtProject(
-        project_dir=DBT_PROJECT_DIR,
-        profiles_dir=DBT_PROJECT_DIR,
-        target=os.environ.get("TIERFLOW_DBT_TARGET", "duckdb"),
-    )
+    # Parsed for DuckDB (the profile's default target); a run on another target passes `--target` to dbt.
+    project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
     project.prepare_if_dev()
     return project
 
