@@ -67,9 +67,8 @@ def stage_of(step_key: str) -> str:
 
 def _instance(dagster_home: Path):
     import dagster as dg
-    from dagster._core.instance.ref import InstanceRef
 
-    return dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(dagster_home)))
+    return dg.DagsterInstance.local_temp(str(dagster_home))
 
 
 def latest_run_id(dagster_home: Path) -> str | None:

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 import dagster as dg
-from dagster._core.instance.ref import InstanceRef
 
+from orchestration.adapters import instance_overrides
 from orchestration.defs import build_definitions
 from orchestration.defs.gates import ALLOW_TAG
 from orchestration.defs.resources import BAD_INPUT
 from orchestration.defs.schedules import TIER_JOB_NAME, run_config_for
-from orchestration.event_log_storage import event_log_override
 from orchestration.progress import DbtEchoFilter
 from tierflow.gates.report import gate_summary
 from tierflow.ingest.overrides import not_applied
@@ -230,9 +229,10 @@ def run_pipeline(
     defs = build_definitions(settings)
     layout.dagster_home.mkdir(parents=True, exist_ok=True)
     # A batch run writes its own summary; Dagster's first-run telemetry banner on stderr is noise there.
-    overrides = {**event_log_override(layout.dagster_home), "telemetry": {"enabled": False}}
+    overrides = {**instance_overrides(str(layout.dagster_home)), "telemetry": {"enabled": False}}
     with (
-        dg.DagsterInstance.from_ref(InstanceRef.from_dir(str(layout.dagster_home), overrides=overrides)) as instance,
+        # `local_temp` with a directory is the public way to a persistent instance there with overrides.
+        dg.DagsterInstance.local_temp(str(layout.dagster_home), overrides=overrides) as instance,
         contextlib.redirect_stdout(DbtEchoFilter(verbose)),
     ):
         # What a killed run left behind (see tierflow.recovery); the caller holds the run lock.

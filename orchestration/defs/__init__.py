@@ -36,8 +36,8 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
         asset_checks=[*reconciliation_checks, *(build_suite_check(t) for t in tables), run_gates],
         jobs=[tier_job],
         loggers={"tierflow_cli": cli_progress_logger},
-        schedules=[build_daily_schedule(tier_job, settings.schedule_cron, timezone)],
-        sensors=[build_landing_sensor(tier_job, str(settings.landing_dir.resolve()), timezone)],
+        schedules=[build_daily_schedule(settings.schedule_cron, timezone)],
+        sensors=[build_landing_sensor(str(settings.landing_dir.resolve()), timezone)],
         resources={
             "tierflow": TierflowResource.from_settings(settings),
             "dbt": dbt_cli(project, target=settings.target),

@@ -5,7 +5,6 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import dagster as dg
-from dagster._core.definitions.unresolved_asset_job_definition import UnresolvedAssetJobDefinition
 
 from orchestration.defs.alerts import alert_on_failure
 from orchestration.defs.landing_watch import landing_fingerprint
@@ -26,7 +25,8 @@ def tier_partitions(timezone: str) -> dg.DailyPartitionsDefinition:
     return dg.DailyPartitionsDefinition(start_date=FIRST_PARTITION, timezone=timezone)
 
 
-def build_tier_job(timezone: str) -> UnresolvedAssetJobDefinition:
+# Unannotated: the type `define_asset_job` returns is not part of dagster's public API.
+def build_tier_job(timezone: str):
     partitions = tier_partitions(timezone)
     return dg.define_asset_job(
         TIER_JOB_NAME,
@@ -43,12 +43,12 @@ def build_tier_job(timezone: str) -> UnresolvedAssetJobDefinition:
     )
 
 
-def build_daily_schedule(job: UnresolvedAssetJobDefinition, cron: str, timezone: str) -> dg.ScheduleDefinition:
+def build_daily_schedule(cron: str, timezone: str) -> dg.ScheduleDefinition:
     @dg.schedule(
         name="daily_tiers",
         cron_schedule=cron,
         execution_timezone=timezone,
-        job=job,
+        job_name=TIER_JOB_NAME,
         description="Recompute tiers every night as of the previous day (the last complete day).",
     )
     def daily_tiers(context: dg.ScheduleEvaluationContext) -> dg.RunRequest:
@@ -58,10 +58,10 @@ def build_daily_schedule(job: UnresolvedAssetJobDefinition, cron: str, timezone:
     return daily_tiers
 
 
-def build_landing_sensor(job: UnresolvedAssetJobDefinition, landing: str, timezone: str) -> dg.SensorDefinition:
+def build_landing_sensor(landing: str, timezone: str) -> dg.SensorDefinition:
     @dg.sensor(
         name="new_landing_files",
-        job=job,
+        job_name=TIER_JOB_NAME,
         minimum_interval_seconds=120,
         default_status=dg.DefaultSensorStatus.STOPPED,  # switch it on in the UI where files land at odd hours
         description="Run the tier job as of the previous local day when files are added to or changed in the "

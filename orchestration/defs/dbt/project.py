@@ -11,14 +11,13 @@ import fcntl
 import json
 import shutil
 import sys
-from collections.abc import Sequence
-from functools import cache, cached_property
-from importlib.metadata import version as installed_version
+from functools import cache
 from pathlib import Path
 
 from dagster_dbt import DbtCliResource, DbtProject
-from packaging.version import Version
 
+from orchestration import adapters
+from orchestration.adapters.dagster_dbt import TierflowDbtCli
 from tierflow.paths import DBT_PROJECT_DIR, REPO_ROOT
 
 PROJECT_SOURCES = (DBT_PROJECT_DIR, REPO_ROOT / "models")
@@ -30,29 +29,10 @@ def dbt_executable() -> str:
     return str(beside) if beside.exists() else (shutil.which("dbt") or "dbt")
 
 
-class TierflowDbtCli(DbtCliResource):
-    """`DbtCliResource` without two costs paid before every dbt command (about 10 s of a 45 s small run):
-
-    - it learns dbt's version by running `dbt --version`, a second dbt start-up that also asks PyPI for the
-      latest release; the dbt beside this Python is the installed dbt-core, so its version is read instead;
-    - it builds a dbt adapter inside the Dagster process (importing dbt, loading the profile and project)
-      for row counts and column metadata, which tierflow never fetches (`.stream()` only); without one,
-      dagster-dbt streams events exactly as it does for the dbt Fusion engine.
-
-    Both override private members of dagster-dbt (pinned <0.30); `tests/test_definitions.py` fails if an
-    upgrade renames them, instead of the overrides silently doing nothing.
-    """
-
-    @cached_property
-    def _cli_version(self) -> Version:
-        return Version(installed_version("dbt-core"))
-
-    def _initialize_dbt_core_adapter(self, args: Sequence[str]) -> None:
-        return None
-
-
-def dbt_cli(project: DbtProject, *, target: str | None = None) -> TierflowDbtCli:
-    return TierflowDbtCli(project_dir=project, dbt_executable=dbt_executable(), target=target)
+def dbt_cli(project: DbtProject, *, target: str | None = None) -> DbtCliResource:
+    """The dbt resource, with tierflow's start-up savings where the installed dagster-dbt allows them."""
+    resource = TierflowDbtCli if adapters.enabled("dagster-dbt") else DbtCliResource
+    return resource(project_dir=project, dbt_executable=dbt_executable(), target=target)
 
 
 @cache

@@ -1,5 +1,12 @@
 """Dagster's SQLite event log, with one SQLAlchemy engine and pool per database file, not one per connection.
 
+Private dagster surface (pinned in `orchestration.adapters.PINNED`, checked by tests/test_adapters.py):
+`SqliteEventLogStorage._connect`, `_db_lock`, `_initdb`, `_initialized_dbs`, `conn_string_for_shard`,
+`SQLITE_BUSY_TIMEOUT_SECONDS`, `ConfigurableClassData`. No public storage is as fast for a local home: the
+stock SQLite storage is what this replaces, `DagsterInstance.ephemeral()` keeps no history (a killed run could
+not be found and failed by the next one, and `dagster dev` would not show CLI runs), and a PostgreSQL-backed
+instance (deploy/dagster.yaml) is the deployed answer, not one for a laptop.
+
 The stock `SqliteEventLogStorage` builds and disposes an engine for every connection it opens. A run writes
 about 1,100 events (every dbt model and test is an output and an asset check), each through several
 connections, so on a 5-customer landing zone that was 10 s of a 25 s run: engine set-up, SQL compilation
@@ -13,7 +20,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
-from pathlib import Path
 
 from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
     SQLITE_BUSY_TIMEOUT_SECONDS,
@@ -22,6 +28,10 @@ from dagster._core.storage.event_log.sqlite.sqlite_event_log import (
 from dagster._serdes import ConfigurableClassData
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Connection, Engine
+
+# sha256 of the source of the stock `SqliteEventLogStorage._connect` this class replaces (dagster 1.13.27): when
+# dagster changes it, tests/test_adapters.py fails and the copy below must be brought in line.
+REPLACED_CONNECT_SHA256 = "b8435f2665689760a1e1d98e17b78ceef5a48256dc11b562a20c840abc37d170"
 
 
 def _fewer_syncs(dbapi_connection, _record) -> None:
@@ -62,12 +72,12 @@ class CachedEngineSqliteEventLogStorage(SqliteEventLogStorage):
         super().dispose()
 
 
-def event_log_override(dagster_home: Path) -> dict:
+def event_log_override(dagster_home: str) -> dict:
     """The instance override that stores the home's event log with the storage above, in the stock place."""
     return {
         "event_log_storage": {
             "module": __name__,
             "class": CachedEngineSqliteEventLogStorage.__name__,
-            "config": {"base_dir": os.path.join(str(dagster_home), "history", "runs")},
+            "config": {"base_dir": os.path.join(dagster_home, "history", "runs")},
         }
     }
