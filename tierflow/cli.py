@@ -148,6 +148,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         summary = run_pipeline(settings, as_of, verbose=args.verbose, allow=_allowed(args), force=args.force)
     if args.json:
         print(json.dumps(summary.as_dict(), default=str))
+        if summary.exit_code:
+            # One line on stderr too, so a piped run that reads only the exit code or the log still sees why.
+            _err(f"tierflow: run {summary.status}: {' '.join((summary.message or 'see the summary').split())}")
     else:
         _print_summary(summary)
     return summary.exit_code

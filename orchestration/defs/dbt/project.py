@@ -1,8 +1,8 @@
-"""The dbt project, built once per process, and its manifest, prepared explicitly.
+"""The dbt project, built once per process, and its manifest, prepared wherever the project is loaded.
 
-`prepare_if_dev` only acts under `dagster dev`; the CLI, the tests and CI call `prepare_manifest`, which
-runs `dbt parse` when the manifest is missing or older than any project file (partial parsing keeps a
-re-parse cheap).
+`prepare_manifest` runs `dbt parse` (the dbt beside this Python) when the manifest is missing or older than
+any project file (partial parsing keeps a re-parse cheap); loading the project calls it, under `dagster dev`
+or not.
 """
 
 from __future__ import annotations
@@ -39,7 +39,9 @@ def dbt_cli(project: DbtProject, *, target: str | None = None) -> DbtCliResource
 def dbt_project() -> DbtProject:
     # Parsed for DuckDB (the profile's default target); a run on another target passes `--target` to dbt.
     project = DbtProject(project_dir=DBT_PROJECT_DIR, profiles_dir=DBT_PROJECT_DIR)
-    project.prepare_if_dev()
+    # Not `project.prepare_if_dev()`: its preparer runs the `dbt` on PATH, so `dagster dev` from an unactivated
+    # venv could not load the code location. This runs the dbt beside this Python, wherever it is loaded from.
+    prepare_manifest(project)
     return project
 
 
@@ -61,7 +63,6 @@ def prepare_manifest(project: DbtProject | None = None) -> Path:
     with (target / ".prepare.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
-            # The stock preparer looks for `dbt` on PATH only; an unactivated venv must work too.
             dbt_cli(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return manifest
 
