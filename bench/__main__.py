@@ -1,6 +1,7 @@
 """python -m bench: the benchmark of issue 7, written to BENCHMARKS.md.
 
     python -m bench --sizes 100k,1m --formats parquet,csv [--include-10m] [--out BENCHMARKS.md]
+    python -m bench --case overrides [--overrides-customers 200 --repetitions 5]
 
 Landing zones are generated once and cached under --work (default bench/results, git-ignored); every
 measured command runs in a fresh process. --report-only re-renders the Markdown from the saved results of
@@ -18,7 +19,8 @@ from pathlib import Path
 from bench.harness import CaseResult, measure_references, run_case
 from bench.knobs import memory_knobs
 from bench.landing import Zone
-from bench.report import render
+from bench.overrides import OVERRIDES_FILE, measure_overrides
+from bench.report import render, with_overrides_section
 
 REPO = Path(__file__).resolve().parent.parent
 _SIZE = re.compile(r"^(\d+)([km]?)$")
@@ -59,6 +61,15 @@ def parser() -> argparse.ArgumentParser:
         help="only generate (and time) the landing zones, e.g. for the 1 M generate target",
     )
     p.add_argument(
+        "--case",
+        choices=["sizes", "overrides"],
+        default="sizes",
+        help="sizes: the cases of --sizes/--formats; overrides: what each private-API override saves per run, on a "
+        "small zone (replaces only that section of --out)",
+    )
+    p.add_argument("--overrides-customers", type=parse_size, default=200, help="customers of the overrides case")
+    p.add_argument("--repetitions", type=int, default=5, help="counted runs per configuration (overrides case)")
+    p.add_argument(
         "--references-only",
         action="store_true",
         help="measure only the two references again, into the saved results of the cases (then render)",
@@ -92,6 +103,16 @@ def _command(args: argparse.Namespace) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    overrides_path = args.work / OVERRIDES_FILE
+    if args.case == "overrides":
+        args.work.mkdir(parents=True, exist_ok=True)
+        result = measure_overrides(args.work, _say, customers=args.overrides_customers, repetitions=args.repetitions)
+        overrides_path.write_text(json.dumps(result, indent=2))
+        # Only this section of --out is replaced: the size cases' figures stay as they were measured.
+        page = args.out.read_text(encoding="utf-8") if args.out.exists() else "# Benchmarks\n"
+        args.out.write_text(with_overrides_section(page, result), encoding="utf-8")
+        _say(f"wrote the overrides section of {args.out}")
+        return 0
     zones = [Zone(n, fmt, args.dirty_rate, args.work) for n in args.sizes for fmt in args.formats]
     if args.include_10m:
         zones.append(Zone(10_000_000, "parquet", args.dirty_rate, args.work))
@@ -124,10 +145,12 @@ def main(argv: list[str] | None = None) -> int:
         path.write_text(json.dumps(result.as_dict(), indent=2, default=str))
         cases.append(result.as_dict())
         failed |= any(m["exit_code"] for m in result.measurements.values())
-    if not cases:
+    overrides = json.loads(overrides_path.read_text()) if overrides_path.exists() else None
+    if not cases and overrides is None:
         _say("nothing to report")
         return 1
-    args.out.write_text(render(cases, command=_command(args), note=args.note, knobs=memory_knobs()), encoding="utf-8")
+    page = render(cases, command=_command(args), note=args.note, knobs=memory_knobs(), overrides=overrides)
+    args.out.write_text(page, encoding="utf-8")
     _say(f"wrote {args.out}")
     return 1 if failed else 0
 

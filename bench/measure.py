@@ -121,6 +121,7 @@ def measure(
     cmd: list[str],
     *,
     env: dict[str, str] | None = None,
+    extra_env: dict[str, str] | None = None,
     cwd: Path | None = None,
     disk: Path | None = None,
     min_free_bytes: int = MIN_FREE_DISK_BYTES,
@@ -130,6 +131,7 @@ def measure(
     if env is None:
         # The children import bench and orchestration from this checkout, wherever the harness was started.
         env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))}
+    env = {**env, **(extra_env or {})}
     before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     started = time.perf_counter()
     # Its own process group, so stopping it stops dbt and anything else it started.

@@ -289,7 +289,45 @@ def knobs_section(knobs: dict) -> list[str]:
     ]
 
 
-def render(cases: list[dict], *, command: str, note: str | None, knobs: dict) -> str:
+ADAPTER_MODULES = {
+    "dagster-dbt": "`TierflowDbtCli` (orchestration/adapters/dagster_dbt.py): no `dbt --version` start-up, no dbt "
+    "adapter in the Dagster process",
+    "dagster": "`CachedEngineSqliteEventLogStorage` (orchestration/adapters/dagster_storage.py): one SQLite engine "
+    "per event-log file",
+}
+
+
+def overrides_section(overrides: dict) -> list[str]:
+    """What each private-API override saves per run (`python -m bench --case overrides`)."""
+    out = [
+        "## What the private-API overrides save",
+        "",
+        f"`python -m bench --case overrides`: a {size_label(overrides['customers'])}-customer landing zone run "
+        f"with `--force` {overrides['repetitions']} times in each configuration (taking turns; a first, uncounted "
+        "round builds each home), switched by the internal `TIERFLOW__PLAIN_ADAPTERS`. Medians:",
+        "",
+        "| configuration | median s | runs (s) |",
+        "| --- | ---: | --- |",
+    ]
+    for label, values in overrides["seconds"].items():
+        out.append(f"| {label} | {overrides['medians'][label]:.1f} | {', '.join(f'{v:.1f}' for v in values)} |")
+    out.append("")
+    for library, saved in overrides["saves"].items():
+        pinned = overrides["pinned"].get(library, "")
+        out.append(f"- **{library}** {pinned}: {ADAPTER_MODULES[library]}: saves **{saved:.1f} s** per run.")
+    return [*out, ""]
+
+
+def with_overrides_section(page: str, overrides: dict) -> str:
+    """`page` (a rendered BENCHMARKS.md) with its overrides section replaced, or added at the end."""
+    title = overrides_section(overrides)[0]
+    before, found, after = page.partition(title)
+    rest = after[after.find("\n## ") + 1 :] if found and "\n## " in after else ""
+    section = "\n".join(overrides_section(overrides))
+    return before.rstrip() + "\n\n" + section.rstrip() + "\n" + ("\n" + rest if rest else "")
+
+
+def render(cases: list[dict], *, command: str, note: str | None, knobs: dict, overrides: dict | None = None) -> str:
     now = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
     lines = [
         "# Benchmarks",
@@ -316,4 +354,6 @@ def render(cases: list[dict], *, command: str, note: str | None, knobs: dict) ->
     for case in sorted(cases, key=lambda c: (c["customers"], c["fmt"] != "parquet")):
         lines += case_section(case)
     lines += knobs_section(knobs)
+    if overrides:
+        lines += overrides_section(overrides)
     return "\n".join(lines).rstrip() + "\n"

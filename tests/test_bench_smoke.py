@@ -253,3 +253,24 @@ def test_a_stopped_run_is_broken_down_up_to_the_stop(bench_run, tmp_path: Path) 
     text = render([stopped_case], command="python -m bench", note=None, knobs=memory_knobs())
     assert f"| {open_stage} |" in text
     assert "the models dbt had finished when the run was stopped" in text
+
+
+def test_overrides_section_states_each_saving_and_replaces_only_itself() -> None:
+    from bench.report import with_overrides_section
+
+    overrides = {
+        "customers": 200,
+        "repetitions": 2,
+        "pinned": {"dagster-dbt": ">=0.29,<0.30", "dagster": ">=1.13,<1.14"},
+        "seconds": {"both overrides": [20.0, 22.0], "neither (stock classes)": [31.0, 33.0]},
+        "medians": {"both overrides": 21.0, "neither (stock classes)": 32.0},
+        "saves": {"dagster-dbt": 7.5, "dagster": 3.25},
+    }
+    page = "# Benchmarks\n\n## Targets\n\nmet\n"
+    once = with_overrides_section(page, overrides)
+    assert once.startswith(page) and "| both overrides | 21.0 | 20.0, 22.0 |" in once
+    assert "dagster_dbt.py" in once and "saves **7.5 s** per run" in once and "saves **3.2 s** per run" in once
+    later = once + "\n## Later section\n\nkept\n"
+    again = with_overrides_section(later, {**overrides, "saves": {"dagster-dbt": 1.0, "dagster": 2.0}})
+    assert again.count("## What the private-API overrides save") == 1 and again.endswith("## Later section\n\nkept\n")
+    assert "saves **1.0 s** per run" in again and "7.5" not in again

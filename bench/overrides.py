@@ -1,0 +1,58 @@
+"""What each private-API speed-up (orchestration/adapters) saves per run: `python -m bench --case overrides`.
+
+The same small landing zone is run with `--force` (everything recomputed) under four switches of the internal
+`TIERFLOW__PLAIN_ADAPTERS`: both overrides, each one alone switched off, and neither. The configurations take
+turns run after run, so a busy moment of a shared machine falls on all of them alike; the figure is the median.
+An override saves the median without it minus the median with both.
+"""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+from collections.abc import Callable
+from pathlib import Path
+
+from bench.harness import run_command
+from bench.landing import END, Zone
+from bench.measure import measure
+from orchestration.adapters import PINNED
+
+# configuration label -> TIERFLOW__PLAIN_ADAPTERS
+CONFIGS = {
+    "both overrides": "",
+    "without the dagster-dbt override": "dagster-dbt",
+    "without the dagster event log override": "dagster",
+    "neither (stock classes)": "1",
+}
+# library -> the configuration that runs without its override
+WITHOUT = {"dagster-dbt": "without the dagster-dbt override", "dagster": "without the dagster event log override"}
+OVERRIDES_FILE = "overrides.json"
+
+
+def measure_overrides(work: Path, say: Callable[[str], None], *, customers: int, repetitions: int) -> dict:
+    zone = Zone(customers, "parquet", 0.0, work)
+    zone.ensure(say)
+    seconds: dict[str, list[float]] = {label: [] for label in CONFIGS}
+    homes = {label: work / "overrides" / f"home_{i}" for i, label in enumerate(CONFIGS)}
+    for home in homes.values():
+        shutil.rmtree(home, ignore_errors=True)
+    # Round 0 builds each home (first ingest, first dbt parse of its target) and is not counted.
+    for round_ in range(repetitions + 1):
+        for label, plain in CONFIGS.items():
+            cmd = [*run_command(zone.landing, homes[label], END.isoformat()), "--force"]
+            m = measure(cmd, extra_env={"TIERFLOW__PLAIN_ADAPTERS": plain})
+            if m.exit_code:
+                raise RuntimeError(f"{label}: tierflow run failed (exit {m.exit_code}): {m.stderr_tail}")
+            if round_:
+                seconds[label].append(round(m.seconds, 3))
+            say(f"overrides round {round_}/{repetitions}, {label}: {m.seconds:.1f} s")
+    medians = {label: statistics.median(values) for label, values in seconds.items()}
+    return {
+        "customers": customers,
+        "repetitions": repetitions,
+        "pinned": {library: str(spec) for library, spec in PINNED.items()},
+        "seconds": seconds,
+        "medians": medians,
+        "saves": {library: medians[label] - medians["both overrides"] for library, label in WITHOUT.items()},
+    }
