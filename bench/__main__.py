@@ -1,7 +1,7 @@
 """python -m bench: the benchmark of issue 7, written to BENCHMARKS.md.
 
     python -m bench --sizes 100k,1m --formats parquet,csv [--include-10m] [--out BENCHMARKS.md]
-    python -m bench --case overrides [--overrides-customers 200 --repetitions 5]
+    python -m bench --case overrides [--overrides-customers 200 --repetitions 3]
 
 Landing zones are generated once and cached under --work (default bench/results, git-ignored); every
 measured command runs in a fresh process. --report-only re-renders the Markdown from the saved results of
@@ -68,7 +68,7 @@ def parser() -> argparse.ArgumentParser:
         "small zone (replaces only that section of --out)",
     )
     p.add_argument("--overrides-customers", type=parse_size, default=200, help="customers of the overrides case")
-    p.add_argument("--repetitions", type=int, default=5, help="counted runs per configuration (overrides case)")
+    p.add_argument("--repetitions", type=int, default=3, help="counted runs per configuration (overrides case)")
     p.add_argument(
         "--references-only",
         action="store_true",

@@ -304,7 +304,8 @@ def overrides_section(overrides: dict) -> list[str]:
         "",
         f"`python -m bench --case overrides`: a {size_label(overrides['customers'])}-customer landing zone run "
         f"with `--force` {overrides['repetitions']} times in each configuration (taking turns; a first, uncounted "
-        "round builds each home), switched by the internal `TIERFLOW__PLAIN_ADAPTERS`. Medians:",
+        "round builds each home), switched by the internal `TIERFLOW__PLAIN_ADAPTERS`. An override saves the median "
+        "over the rounds of the run without it minus the run with both in the same round.",
         "",
         "| configuration | median s | runs (s) |",
         "| --- | ---: | --- |",
@@ -312,6 +313,11 @@ def overrides_section(overrides: dict) -> list[str]:
     for label, values in overrides["seconds"].items():
         out.append(f"| {label} | {overrides['medians'][label]:.1f} | {', '.join(f'{v:.1f}' for v in values)} |")
     out.append("")
+    if overrides.get("load_average"):
+        out += [
+            f"Load average (1, 5, 15 min) when the case ended: {', '.join(map(str, overrides['load_average']))}.",
+            "",
+        ]
     for library, saved in overrides["saves"].items():
         pinned = overrides["pinned"].get(library, "")
         out.append(f"- **{library}** {pinned}: {ADAPTER_MODULES[library]}: saves **{saved:.1f} s** per run.")

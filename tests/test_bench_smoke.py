@@ -274,3 +274,14 @@ def test_overrides_section_states_each_saving_and_replaces_only_itself() -> None
     again = with_overrides_section(later, {**overrides, "saves": {"dagster-dbt": 1.0, "dagster": 2.0}})
     assert again.count("## What the private-API overrides save") == 1 and again.endswith("## Later section\n\nkept\n")
     assert "saves **1.0 s** per run" in again and "7.5" not in again
+
+
+def test_an_override_saves_the_median_of_its_paired_round_differences() -> None:
+    from bench.overrides import savings
+
+    seconds = {
+        "both overrides": [10.0, 40.0, 20.0],  # the machine got busier in round 2
+        "without the dagster-dbt override": [13.0, 41.0, 22.0],
+        "without the dagster event log override": [15.0, 50.0, 26.0],
+    }
+    assert savings(seconds) == {"dagster-dbt": 2.0, "dagster": 6.0}
