@@ -38,7 +38,8 @@ def test_dagster_dbt_still_has_the_private_members_the_dbt_override_replaces() -
 
 
 def test_dagster_still_has_the_private_members_the_event_log_override_relies_on() -> None:
-    from dagster._core.storage.event_log.sqlite.sqlite_event_log import SqliteEventLogStorage
+    # The stock class, as the adapter module imports it (the only place that touches dagster internals).
+    from orchestration.adapters.dagster_storage import SqliteEventLogStorage
 
     assert list(inspect.signature(SqliteEventLogStorage.__init__).parameters)[:3] == ["self", "base_dir", "inst_data"]
     assert list(inspect.signature(SqliteEventLogStorage._connect).parameters) == ["self", "shard"]

@@ -11,13 +11,11 @@ from __future__ import annotations
 import os
 import signal
 
-from tierflow.settings import internal_variable
-
-ENV = internal_variable("FAULT_POINT")
+from tierflow.settings import internal_value
 
 
 def fault_point(name: str) -> None:
-    wanted = os.environ.get(ENV)
+    wanted = internal_value("FAULT_POINT")
     if wanted and name in {w.strip() for w in wanted.split(",")}:
         if os.getpgrp() == os.getpid():
             os.killpg(os.getpgrp(), signal.SIGKILL)
