@@ -3,9 +3,9 @@
 Both compute, per customer with orders, net spend and order counts over the 30, 90 and 365 days ending on the
 as-of date, and the spend tier of the shipped policy's thresholds (the rules of README "Tier policy": local
 dates in the policy time zone, net of refunds, converted at the fx_rates seed, cancelled and refunded orders
-worth 0, fully refunded orders not counted). Rows that do not parse are dropped. pandas also drops re-sent
-order ids; the DuckDB query, a floor, does not (a clean landing zone, the benchmark's default, has none).
-Neither validates, quarantines, tests or publishes anything: they are the naive way and the floor.
+worth 0, fully refunded orders not counted, free ones counted). Rows that do not parse are dropped. pandas
+also drops re-sent order ids; the DuckDB query, a floor, does not (a clean landing zone, the benchmark's
+default, has none). Neither validates, quarantines, tests or publishes anything: they are the naive way and the floor.
 
 Run one in its own process (the harness does): ``python -m bench.references pandas|duckdb --landing DIR
 --as-of YYYY-MM-DD --out FILE.parquet``; it writes the result and prints one JSON line (rows, tier counts,
@@ -76,7 +76,7 @@ def pandas_reference(landing: Path, as_of: date, policy: Policy):
     refunded = pd.to_numeric(df["refunded_amount"], errors="coerce").fillna(0.0)
     completed = df["status"].fillna("completed") == "completed"
     df["net"] = np.where(completed, (amount - refunded) * rate, 0.0)
-    df["counted"] = completed & (refunded < amount)
+    df["counted"] = completed & ((refunded == 0) | (refunded < amount))
     df = df[df["order_date"].notna() & amount.notna() & rate.notna()]
     df = df[df["order_date"] <= pd.Timestamp(as_of)]
 
@@ -136,7 +136,7 @@ def duckdb_query(landing: Path, as_of: date, policy: Policy) -> str:
             customer_id,
             order_date,
             case when is_completed then (amount - refunded) * rate else 0 end as net,
-            is_completed and refunded < amount as counted
+            is_completed and (refunded = 0 or refunded < amount) as counted
         from orders
         where order_date is not null and amount is not null and order_date <= date '{as_of}'
     ),

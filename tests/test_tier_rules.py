@@ -51,6 +51,8 @@ ORDERS = [
         status="refunded",
         refunded_amount="20000.00",
     ),
+    # a free order (amount 0, never refunded: a 100% voucher) is an order worth nothing
+    order("o-free", "free_order", "2025-06-10 10:00:00", "0.00"),
     # 1500 USD at 7.2 CNY per USD = 10800 CNY: diamond
     order("o-usd", "usd", "2025-03-01 10:00:00", "1500.00", currency="USD"),
     # 30- and 90-day edges: 2025-05-31 and 2025-04-01 are out, 2025-06-01 and 2025-04-02 are in
@@ -72,6 +74,7 @@ PROFILES = [
         "refund_partial",
         "cancelled",
         "refunded_full",
+        "free_order",
         "usd",
         "windows",
         "exact_gold",
@@ -130,6 +133,8 @@ def test_refunds_cancellations_and_currency(scenario) -> None:
     assert tiers["cancelled"][5:7] == (Decimal("100.00"), 1)
     assert tiers["refunded_full"][0] == "bronze"
     assert tiers["refunded_full"][5:9] == (Decimal("0.00"), 0, Decimal("0.00"), 0)
+    assert tiers["free_order"][0] == "bronze"
+    assert tiers["free_order"][1:9] == (Decimal("0.00"), 1, Decimal("0.00"), 1, Decimal("0.00"), 1, Decimal("0.00"), 1)
     assert tiers["usd"][0] == "diamond" and tiers["usd"][5] == Decimal("10800.00")
     assert tiers["exact_gold"][0] == "gold"
 
@@ -147,6 +152,7 @@ def test_every_known_customer_once_with_next_tier_and_lifecycle(scenario) -> Non
     assert by_id["prospect_only"][4] == "prospect"
     assert by_id["edge_out"][4] == "dormant"  # last order exactly 365 days back: dormant is 181-365
     assert by_id["midnight_late"][4] == "new"  # first order on the as-of date
+    assert by_id["free_order"][4] == "new"  # its only order is free, and it counts
     assert len({r[6] for r in rows}) == 1 and str(rows[0][7]) == AS_OF
 
 

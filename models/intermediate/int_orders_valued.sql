@@ -72,7 +72,8 @@ final as (
         cast(round(net_amount * conversion_rate, 2) as numeric(18, 2)) as net_spend,
         cast(round(gross_amount * conversion_rate, 2) as numeric(18, 2)) as gross_spend,
         cast(round(refund_amount * conversion_rate, 2) as numeric(18, 2)) as refunded_spend,
-        (order_status = 'completed' and refunded_amount < amount) as is_counted_order,
+        -- An order counts unless it was fully refunded: a free order (amount 0, nothing refunded) counts.
+        (order_status = 'completed' and (refunded_amount = 0 or refunded_amount < amount)) as is_counted_order,
         product_category,
         sales_channel
 
