@@ -1,6 +1,5 @@
 -- Each customer's tier now and at the previous published run (published_state, written only by runs that
 -- published). Before the first publication there is no previous run and every previous field is null.
-{%- set previous = previous_published('customer_tiers') %}
 with
 
 tiered as (
@@ -37,23 +36,13 @@ aggregated as (
 
 previous_tiers as (
 
-    {% if previous %}
     select
         customer_id,
         tier as previous_tier,
         cast(tier_rank as integer) as previous_tier_rank,
         cast(spend_365d as numeric(18, 2)) as previous_spend_365d,
         cast(as_of_date as date) as previous_as_of_date
-    from {{ previous }}
-    {% else %}
-    select
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        cast(null as {{ dbt.type_string() }}) as previous_tier,
-        cast(null as integer) as previous_tier_rank,
-        cast(null as numeric(18, 2)) as previous_spend_365d,
-        cast(null as date) as previous_as_of_date
-    where 1 = 0
-    {% endif %}
+    from {{ ref('stg_published_state__customer_tiers') }}
 
 ),
 

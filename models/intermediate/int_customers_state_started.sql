@@ -2,10 +2,6 @@
 -- *published* run (a blocked or crashed run never advances it) on that run's as-of date, or, for a
 -- customer that run did not know, on the first day the customer exists (the as-of date on the very first
 -- run). This is the engine's only reader of published state.
-{%- set previous = previous_published('customer_tiers') %}
-{%- set has_state = previous is not none
-    and 'computed_tier' in (adapter.get_columns_in_relation(previous) | map(attribute='name') | list) %}
-
 with
 
 customers as (
@@ -28,19 +24,8 @@ run_parameters as (
 
 previous_state as (
 
-    {% if has_state -%}
     select customer_id, as_of_date, computed_tier, tier_since, next_evaluation_date, policy_version
-    from {{ previous }}
-    {%- else -%}
-    select
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        cast(null as date) as as_of_date,
-        cast(null as {{ dbt.type_string() }}) as computed_tier,
-        cast(null as date) as tier_since,
-        cast(null as date) as next_evaluation_date,
-        cast(null as {{ dbt.type_string() }}) as policy_version
-    where 1 = 0
-    {%- endif %}
+    from {{ ref('stg_published_state__customer_tiers') }}
 
 ),
 

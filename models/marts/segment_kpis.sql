@@ -44,9 +44,13 @@ current_kpis as (
 
 ),
 
+-- Earlier as-of dates as last published; this run's date is recomputed above.
 history as (
 
-    {{ published_history('segment_kpis', 'current_kpis') }}
+    select previous.*
+    from {{ ref('stg_published_state__segment_kpis') }} as previous
+    cross join run_parameters
+    where previous.as_of_date <> run_parameters.as_of_date
 
 ),
 

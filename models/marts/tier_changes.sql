@@ -3,8 +3,6 @@
 -- repeats a change; a late order changes the state from the run that first sees it, never the past.
 -- source_run_id and policy_version are those of the run that recorded a change; as_of_date and run_id
 -- those of the run publishing the table (as in every published table).
-{%- set previous = previous_published('tier_changes') %}
-
 with
 
 published as (
@@ -27,22 +25,7 @@ run_parameters as (
 
 previous_changes as (
 
-    {% if previous -%}
-    select
-        customer_id, effective_date, from_tier, to_tier, change_type, reason, policy_version, source_run_id
-    from {{ previous }}
-    {%- else -%}
-    select
-        cast(null as {{ dbt.type_string() }}) as customer_id,
-        cast(null as date) as effective_date,
-        cast(null as {{ dbt.type_string() }}) as from_tier,
-        cast(null as {{ dbt.type_string() }}) as to_tier,
-        cast(null as {{ dbt.type_string() }}) as change_type,
-        cast(null as {{ dbt.type_string() }}) as reason,
-        cast(null as {{ dbt.type_string() }}) as policy_version,
-        cast(null as {{ dbt.type_string() }}) as source_run_id
-    where 1 = 0
-    {%- endif %}
+    select * from {{ ref('stg_published_state__tier_changes') }}
 
 ),
 

@@ -2,11 +2,7 @@
 -- (other as-of dates) are carried over from published_state, so trends can be drawn. A re-run for the
 -- same as-of date replaces that date's rows. The notice counts are the tier's members' notices in force
 -- (tier_notices); rows published before notices existed carry null.
-{%- set NOTICE_TYPES = ['approaching_upgrade', 'downgrade_warning', 'points_expiring'] %}
-{%- set NOTICE_COLUMNS = {} %}
-{%- for notice_type in NOTICE_TYPES %}
-    {%- do NOTICE_COLUMNS.update({'notices_' ~ notice_type: 'cast(null as integer)'}) %}
-{%- endfor %}
+{%- set NOTICE_TYPES = notice_types() %}
 with
 
 customers as (
@@ -78,9 +74,13 @@ current_kpis as (
 
 ),
 
+-- Earlier as-of dates as last published; this run's date is recomputed above.
 history as (
 
-    {{ published_history('tier_kpis', 'current_kpis', added=NOTICE_COLUMNS) }}
+    select previous.*
+    from {{ ref('stg_published_state__tier_kpis') }} as previous
+    cross join run_parameters
+    where previous.as_of_date <> run_parameters.as_of_date
 
 ),
 

@@ -7,11 +7,13 @@ from zoneinfo import ZoneInfo
 import dagster as dg
 from pydantic import Field
 
+from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.resources import TierflowResource, bad_input
 from tierflow.faults import fault_point
 from tierflow.ingest import INPUTS, InputSpec, LandingFileError, ingest_input
 from tierflow.ingest.overrides import OverridesError, load_overrides
 from tierflow.policy.parameters import convertible_currencies, write_run_parameters
+from tierflow.publish.state import prepare_published_state
 from tierflow.warehouse import connect
 
 OWNERS = ["team:data-platform"]
@@ -144,6 +146,10 @@ def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfi
         as_of = datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1)
     with connect(tierflow.layout.warehouse) as con:
         write_run_parameters(con, run_id=context.run.run_id, as_of=as_of, policy=policy)
+        # The models read the last publication as dbt sources: they must exist, empty, before the first one.
+        con.begin()
+        prepare_published_state(con, dbt_project().manifest_path)
+        con.commit()
         try:
             overrides_file, overrides = load_overrides(
                 con, policy_location=policy.overrides, landing=Path(tierflow.landing), home=Path(tierflow.home)
@@ -153,7 +159,7 @@ def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfi
     fault_point("ingest.run_parameters")
     context.log.info(f"computing tiers as of {as_of} under policy {policy.version}")
     if overrides_file:
-        # Whether each one can apply (known customer and tier) is judged in dbt: int_overrides_checked.
+        # Whether each one can apply (known customer and tier) is judged in dbt (the override_issues mart).
         context.log.info(f"{len(overrides)} manual override(s) from {overrides_file}")
     yield dg.MaterializeResult(
         asset_key=RUN_PARAMETER_KEYS[0],

@@ -2,14 +2,16 @@
 
 After a run publishes, its gated marts are copied to the `published_state` schema of the warehouse and a row
 is added to `published_state.publish_log`. Models that compare with "the previous published run" (KPIs,
-migrations, CRM deltas) read from there through the `previous_published` dbt macro: a blocked or crashed
-run never becomes anyone's "previous".
+migrations, CRM deltas) read it as the dbt sources `published_state` and `published_base`, through the
+staging models `stg_published_state__<table>`: a blocked or crashed run never becomes anyone's "previous".
+Before dbt runs, `prepare_published_state` creates whatever of these tables is missing, empty, with the
+columns of the marts' contracts, so the sources exist from a home's first run on.
 
 A re-run of the last published as-of date must compute what the first run of that date computed (the same
 as-of date run twice publishes identical content), so it must compare with the run *before* that date, not
 with its own first attempt. When a publication moves to a new as-of date, the tables it replaces are kept
-in `published_base` (the last published state of an earlier date); the macro reads `published_base` when
-the run's as-of date is the last published one, `published_state` otherwise.
+in `published_base` (the last published state of an earlier date); the staging models read `published_base`
+when the run's as-of date is the last published one, `published_state` otherwise.
 """
 
 from __future__ import annotations
@@ -91,6 +93,42 @@ def publish_log_rows(con: duckdb.DuckDBPyConnection, catalog: str = "") -> list[
         return []
     rows = con.execute(f"select * from {prefix}{SCHEMA}.publish_log order by published_at").fetchall()
     return [(*row, *([None] * (LOG_WIDTH - len(row)))) for row in rows]
+
+
+def contract_columns(manifest: Path) -> dict[str, list[tuple[str, str]]]:
+    """{published mart: [(column, type)]} from the enforced contracts in dbt's manifest."""
+    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
+    return {
+        node["name"]: [(name, column["data_type"]) for name, column in node["columns"].items()]
+        for node in nodes
+        if node["resource_type"] == "model"
+        and node["config"].get("meta", {}).get("published")
+        and node["config"].get("contract", {}).get("enforced")
+    }
+
+
+def prepare_published_state(con: duckdb.DuckDBPyConnection, manifest: Path) -> None:
+    """Create the published-state tables the models read as sources, empty, where they are missing (a new
+    home), and add the columns a newer contract has to the tables an older version published (null there).
+    Runs inside the caller's transaction."""
+    for schema in (SCHEMA, BASE_SCHEMA):
+        con.execute(f"create schema if not exists {schema}")
+    con.execute(LOG_DDL)
+    con.execute(LOG_UPGRADE)
+    for table, columns in contract_columns(manifest).items():
+        name = identifier(table, "published table")
+        for schema in (SCHEMA, BASE_SCHEMA):
+            typed = ", ".join(f"{identifier(column, 'column')} {kind}" for column, kind in columns)
+            con.execute(f"create table if not exists {schema}.{name} ({typed})")
+            for column, kind in columns:
+                con.execute(
+                    f"alter table {schema}.{name} add column if not exists {identifier(column, 'column')} {kind}"
+                )
+
+
+def has_publication(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether any run has published yet (the published-state tables may exist, empty, before that)."""
+    return table_exists(con, SCHEMA, "publish_log") and bool(scalar(con, f"select count(*) from {SCHEMA}.publish_log"))
 
 
 def record_publication(warehouse: Path, tables: list[str], entry: PublishEntry) -> None:
