@@ -28,7 +28,7 @@ def gate_parameters(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
         "tier_codes": tier_codes,
         "tier_count": len(tier_codes),
         "tier_rank_pairs": [[code, rank] for code, rank in tiers],
-        "known_customers": scalar(con, "select count(*) from intermediate.int_customers_joined"),
+        "known_customers": scalar(con, "select known_customers from marts.run_figures"),
         "as_of_dates": [str(scalar(con, "select as_of_date from tierflow.run_parameters"))],
     }
 

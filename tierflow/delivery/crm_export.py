@@ -76,12 +76,12 @@ def _current_segments(con: duckdb.DuckDBPyConnection) -> None:
         select
             segments.* exclude (run_id),
             case
-                when segments.is_marketing_opt_in and nullif(trim(profiles.email), '') is not null
-                    then sha256(? || lower(trim(profiles.email)))
+                when segments.is_marketing_opt_in and contacts.normalised_email is not null
+                    then sha256(? || contacts.normalised_email)
             end as email_sha256
         from warehouse.marts.{SEGMENT_TABLE} as segments
-        left join warehouse.staging.stg_landing__profiles as profiles
-            on segments.customer_id = profiles.customer_id
+        left join warehouse.marts.crm_contacts as contacts
+            on segments.customer_id = contacts.customer_id
         """,
         [hash_salt()],
     )

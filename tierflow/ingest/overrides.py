@@ -2,7 +2,7 @@
 TIERFLOW_OVERRIDES or the policy's `overrides`, relative to the landing zone or the home and never outside
 them. Rows are checked here for form (a bad file stops the run with exit 2, naming the line and column) and
 loaded with bound parameters into `tierflow.overrides`; whether the customer and the tier exist is decided in
-dbt (`int_overrides_checked`): unknown ones are reported there and in the run log, never applied."""
+dbt (the `override_issues` mart): unknown ones are reported there and in the run log, never applied."""
 
 from __future__ import annotations
 
@@ -120,10 +120,9 @@ def not_applied(warehouse: Path) -> list[dict]:
     if not warehouse.exists():
         return []
     with connect(warehouse, read_only=True) as con:
-        if not table_exists(con, "intermediate", "int_overrides_checked"):
+        if not table_exists(con, "marts", "override_issues"):
             return []
         rows = con.execute(
-            "select customer_id, tier_code, issue, source_row from intermediate.int_overrides_checked "
-            "where issue is not null order by source_row"
+            "select customer_id, tier_code, issue, source_row from marts.override_issues order by source_row"
         ).fetchall()
     return [{"customer_id": c, "tier": t, "issue": i, "row": r} for c, t, i, r in rows]

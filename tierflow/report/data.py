@@ -51,7 +51,7 @@ def load_report_data(warehouse: Path) -> ReportData:
         ).fetchall()
         movers = con.execute(
             "select customer_id, previous_tier, tier, tier_rank_change, cast(previous_spend_365d as double), "
-            "cast(spend_365d as double) from intermediate.int_customers_migrated where tier_rank_change <> 0 "
+            "cast(spend_365d as double) from marts.tier_movers "
             "order by abs(tier_rank_change) desc, abs(spend_365d - previous_spend_365d) desc, customer_id limit 10"
         ).fetchall()
         totals = con.execute(
@@ -60,11 +60,9 @@ def load_report_data(warehouse: Path) -> ReportData:
         ).fetchall()[0]
         moves = con.execute(
             "select count(*) filter (where tier_rank_change > 0), count(*) filter (where tier_rank_change < 0) "
-            "from intermediate.int_customers_migrated"
+            "from marts.tier_movers"
         ).fetchall()[0]
-        unmapped = con.execute(
-            "select count(*) from intermediate.int_customers_profiled where is_occupation_unmapped"
-        ).fetchall()[0][0]
+        unmapped = con.execute("select unmapped_occupation_customers from marts.run_figures").fetchall()[0][0]
     segments = [r for r in grid if r[3] == "champions"]
     key_figures: dict[str, float | int | str | None] = {
         "customers": totals[0],

@@ -19,9 +19,6 @@ TARGETS = ("duckdb", "postgres", "spark")
 # Quarantine and file bookkeeping stay behind.
 INPUT_SCHEMAS = ("landing", "tierflow", "published_state", "published_base")
 LANDING_BOOKKEEPING = ("quarantine", "ingested_files", "updates")
-# Views the Python side reads besides the materialised models: the reconciliation gate compares the target's
-# staged orders with the landing data, and the CRM export joins the cleaned profiles.
-PULLED_VIEWS = ("stg_landing__orders", "stg_landing__profiles")
 
 
 def duckdb_environment(warehouse: Path, spill_root: Path) -> dict[str, str]:
@@ -71,15 +68,14 @@ def warehouse_inputs(warehouse: Path) -> list[Relation]:
 
 
 def model_outputs(manifest: Path) -> list[Relation]:
-    """The relations the Python side reads after dbt: every table-materialised model, the seeds and
-    `PULLED_VIEWS`,
-    with the contract's column types where the model has an enforced contract (else the target's)."""
+    """The relations the Python side reads after dbt: every table-materialised model and the seeds, with the
+    contract's column types where the model has an enforced contract (else the target's)."""
     nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
     outputs = []
     for node in nodes:
         if node["resource_type"] not in ("model", "seed"):  # the gates convert currencies with the fx_rates seed
             continue
-        if node["config"].get("materialized") == "view" and node["name"] not in PULLED_VIEWS:
+        if node["config"].get("materialized") == "view":
             continue
         enforced = node["config"].get("contract", {}).get("enforced", False)
         columns = tuple(
