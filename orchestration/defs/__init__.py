@@ -7,7 +7,7 @@ import dagster as dg
 from orchestration.defs.checks import build_suite_check
 from orchestration.defs.dbt.assets import build_dbt_assets
 from orchestration.defs.dbt.project import dbt_cli, dbt_project, prepare_manifest, published_models
-from orchestration.defs.gates import run_gates
+from orchestration.defs.gates import input_gates, run_gates
 from orchestration.defs.ingest import ingest_assets, reconciliation_checks, run_parameters
 from orchestration.defs.publish import build_publish_assets
 from orchestration.defs.report import build_report_asset
@@ -33,7 +33,7 @@ def build_definitions(settings: Settings | None = None) -> dg.Definitions:
             *build_publish_assets(tables),
             build_report_asset(),
         ],
-        asset_checks=[*reconciliation_checks, *(build_suite_check(t) for t in tables), run_gates],
+        asset_checks=[*reconciliation_checks, *(build_suite_check(t) for t in tables), input_gates, run_gates],
         jobs=[tier_job],
         loggers={"tierflow_cli": cli_progress_logger},
         schedules=[build_daily_schedule(settings.schedule_cron, timezone)],

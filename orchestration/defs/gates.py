@@ -1,5 +1,8 @@
-"""The run-level quality gates as blocking asset checks on `marts/customer_tiers` (publishing waits for them):
-input (quarantine shares and the landing suites), reconciliation, freshness and circuit breakers.
+"""The run-level quality gates as blocking asset checks.
+
+- `input_gates` on each landing asset (quarantine shares and the landing suites): dbt waits for them, so a
+  bad landing batch stops the run before `dbt build` starts;
+- reconciliation, freshness and circuit breakers on `marts/customer_tiers`: publishing waits for them.
 
 Thresholds come from `gates:` in the policy; `tierflow run --allow NAME --reason TEXT` sets the run tag
 `tierflow/allow` that lets a breaker through for that run only. Every check writes its part of the gate
@@ -13,6 +16,7 @@ from typing import Any
 import dagster as dg
 import duckdb
 
+from orchestration.defs.ingest import RUN_PARAMETER_KEYS, landing_key
 from orchestration.defs.resources import TierflowResource
 from tierflow.gates.expectations import SuiteError, load_suite, suite_path
 from tierflow.gates.gx_docs import build_docs
@@ -26,9 +30,12 @@ from tierflow.warehouse import connect, table_exists
 
 ALLOW_TAG = "tierflow/allow"
 TIERS = dg.AssetKey(["marts", "customer_tiers"])
+INPUT_GATES = "input_gates"
+INPUT_GATES_TEXT = (
+    "No landing file of this input not yet published has more than gates.max_quarantine_share of its rows "
+    "quarantined, and the landing table passes its suite (expectations/landing__<input>.json). dbt waits for it."
+)
 GATE_CHECKS = {
-    "input_gates": "No landing file not yet published has more than gates.max_quarantine_share of its rows "
-    "quarantined, and the landing tables pass their suites (expectations/landing__<input>.json).",
     "reconciliation": "Orders accepted by ingest = orders in staging; the sum of spend_365d equals the same sum "
     "computed from the landing orders, to the cent.",
     "freshness": "The newest order is at most gates.max_staleness_days before the as-of date.",
@@ -49,20 +56,31 @@ def run_identity(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"run_id": run_id, "as_of": as_of, "policy_version": version}
 
 
-def landing_suites(con: duckdb.DuckDBPyConnection, tierflow: TierflowResource, as_of: date, docs) -> list[dict]:
+def landing_suite(
+    con: duckdb.DuckDBPyConnection, tierflow: TierflowResource, name: str, as_of: date, docs
+) -> dict | None:
+    """The suite of landing.<name>, or None for an optional input that never arrived."""
+    table = f"landing__{name}"
+    path = suite_path(tierflow.expectations_dir, table)
+    if not path.exists() or not table_exists(con, "landing", name):
+        return None
     parameters = {"currencies": convertible_currencies(), "as_of_date": as_of.isoformat()}
-    entries = []
-    for name in INPUTS:
-        table = f"landing__{name}"
-        path = suite_path(tierflow.expectations_dir, table)
-        if not path.exists() or not table_exists(con, "landing", name):
-            continue  # an optional input that never arrived
+    try:
         outcome = run_suite(con, f"landing.{name}", load_suite(path), parameters, name=table, docs_dir=docs)
-        entries.append(suite_entry(f"landing.{name}", outcome))
-    return entries
+    except SuiteError as exc:
+        return {"suite": table, "table": f"landing.{name}", "success": False, "error": str(exc), "failed": []}
+    return suite_entry(f"landing.{name}", outcome)
 
 
-def _result(name: str, gates: list[GateResult], suites: list[dict], report) -> dg.AssetCheckResult:
+def _result(
+    name: str,
+    gates: list[GateResult],
+    suites: list[dict],
+    report,
+    asset: dg.AssetKey = TIERS,
+    *,
+    passed: bool | None = None,
+) -> dg.AssetCheckResult:
     # One line per failure for the run summary; figures, samples and failing rows are in the report.
     failed = [f"{g.name}: figure {g.figure}, threshold {g.threshold}: {g.message}" for g in gates if g.blocks]
     failed += [
@@ -73,8 +91,8 @@ def _result(name: str, gates: list[GateResult], suites: list[dict], report) -> d
     ]
     return dg.AssetCheckResult(
         check_name=name,
-        asset_key=TIERS,
-        passed=not failed,
+        asset_key=asset,
+        passed=not failed if passed is None else passed,
         metadata={
             "gate_report": dg.MetadataValue.path(str(report)),
             "data_docs": dg.MetadataValue.path(str(report.parent / "data_docs" / "index.html")),
@@ -82,6 +100,46 @@ def _result(name: str, gates: list[GateResult], suites: list[dict], report) -> d
             "failed": dg.MetadataValue.json(failed),
         },
     )
+
+
+def _log(context: dg.AssetCheckExecutionContext, results: list[GateResult]) -> None:
+    for result in results:
+        if result.blocks:
+            context.log.error(f"gate {result.name} failed: {result.message} (threshold {result.threshold})")
+        elif result.status != "passed":
+            context.log.warning(f"gate {result.name} {result.status}: {result.message}")
+
+
+@dg.multi_asset_check(
+    specs=[
+        dg.AssetCheckSpec(
+            INPUT_GATES,
+            asset=landing_key(spec),
+            blocking=True,
+            description=INPUT_GATES_TEXT,
+            additional_deps=[RUN_PARAMETER_KEYS[0]],  # the run's as-of date and id
+        )
+        for spec in INPUTS.values()
+    ],
+    can_subset=False,
+)
+def input_gates(context: dg.AssetCheckExecutionContext, tierflow: TierflowResource):
+    """Judged once every input is ingested; each landing asset fails its check when one of its own files is
+    quarantined over the threshold or its suite fails, and any failure keeps dbt from starting."""
+    gates = tierflow.load_policy().gates
+    run_dir = tierflow.layout.run_dir(context.run.run_id)
+    with connect(tierflow.layout.warehouse, read_only=True) as con:
+        run = {**run_identity(con), "overrides": allowed_breakers(context.run.tags)}
+        share, over = quarantine_share(con, gates)
+        suites = {name: landing_suite(con, tierflow, name, run["as_of"], data_docs_dir(run_dir)) for name in INPUTS}
+    build_docs(data_docs_dir(run_dir))
+    entries = [entry for entry in suites.values() if entry]
+    report = write_part(run_dir, INPUT_GATES, run=run, gates=[share], suites=entries)
+    _log(context, [share])
+    for name, spec in INPUTS.items():
+        entry = suites[name]
+        passed = name not in over and (entry is None or entry["success"])
+        yield _result(INPUT_GATES, [share], [entry] if entry else [], report, landing_key(spec), passed=passed)
 
 
 @dg.multi_asset_check(
@@ -98,22 +156,13 @@ def run_gates(context: dg.AssetCheckExecutionContext, tierflow: TierflowResource
         run = {**run_identity(con), "overrides": allowed}
         as_of = run["as_of"]
         run_dir = tierflow.layout.run_dir(context.run.run_id)
-        try:
-            suites = landing_suites(con, tierflow, as_of, data_docs_dir(run_dir))
-        except SuiteError as exc:
-            suites = [{"suite": "landing", "table": "landing", "success": False, "error": str(exc), "failed": []}]
         parts = {
-            "input_gates": ([quarantine_share(con, gates)], suites),
-            "reconciliation": (reconciliation(con, as_of, policy.timezone), []),
-            "freshness": ([freshness(con, gates, as_of, policy.timezone)], []),
-            "circuit_breakers": (circuit_breakers(con, gates, allowed), []),
+            "reconciliation": reconciliation(con, as_of, policy.timezone),
+            "freshness": [freshness(con, gates, as_of, policy.timezone)],
+            "circuit_breakers": circuit_breakers(con, gates, allowed),
         }
     build_docs(data_docs_dir(run_dir))
-    for name, (results, suite_entries) in parts.items():
-        report = write_part(run_dir, name, run=run, gates=results, suites=suite_entries)
-        for result in results:
-            if result.blocks:
-                context.log.error(f"gate {result.name} failed: {result.message} (threshold {result.threshold})")
-            elif result.status != "passed":
-                context.log.warning(f"gate {result.name} {result.status}: {result.message}")
-        yield _result(name, results, suite_entries, report)
+    for name, results in parts.items():
+        report = write_part(run_dir, name, run=run, gates=results)
+        _log(context, results)
+        yield _result(name, results, [], report)

@@ -16,6 +16,7 @@ from tierflow.gates.results import FAILED, OFF, OVERRIDDEN, PASSED, WARNED, Gate
 from tierflow.ingest.inputs import REDUNDANT_REASONS
 from tierflow.policy.gates import BREAKERS, Gates
 from tierflow.publish.state import SCHEMA as PUBLISHED
+from tierflow.publish.state import has_publication
 from tierflow.warehouse import scalar, table_exists
 
 SAMPLE = 10
@@ -38,9 +39,10 @@ def _unpublished_files(con: duckdb.DuckDBPyConnection) -> str:
     return "true"
 
 
-def quarantine_share(con: duckdb.DuckDBPyConnection, gates: Gates) -> GateResult:
+def quarantine_share(con: duckdb.DuckDBPyConnection, gates: Gates) -> tuple[GateResult, set[str]]:
     """The share of each unpublished file's rows quarantined, less the redundant ones (duplicates and stale
-    updates of rows already loaded, which lose nothing: an old export sent again must not block a run)."""
+    updates of rows already loaded, which lose nothing: an old export sent again must not block a run); and
+    the inputs with a file over `max_quarantine_share`."""
     redundant = ", ".join(f"'{reason}'" for reason in REDUNDANT_REASONS)
     files = _rows(
         con,
@@ -62,7 +64,8 @@ def quarantine_share(con: duckdb.DuckDBPyConnection, gates: Gates) -> GateResult
     message = f"{len(files)} file(s) not yet published; the worst has {worst:.2%} of its rows quarantined" + "".join(
         f"; {f['input']}/{f['source_file']} has no usable row" for f in files if f["share"] >= 1
     )
-    return judge("quarantine_share", "input", worst, threshold, message, sample=over[:SAMPLE])
+    result = judge("quarantine_share", "input", worst, threshold, message, sample=over[:SAMPLE])
+    return result, ({f["input"] for f in over} if result.blocks else set())
 
 
 def _local_date(column: str, timezone: str) -> str:
@@ -72,7 +75,7 @@ def _local_date(column: str, timezone: str) -> str:
 
 def reconciliation(con: duckdb.DuckDBPyConnection, as_of: date, timezone: str) -> list[GateResult]:
     accepted = scalar(con, "select coalesce(sum(rows_accepted), 0) from landing.ingested_files where input = 'orders'")
-    staged = scalar(con, "select count(*) from staging.stg_landing__orders")
+    staged = scalar(con, "select staged_orders from marts.run_figures")
     orders = GateResult(
         "orders_accepted_equal_staged",
         "reconciliation",
@@ -171,7 +174,7 @@ def _allow(result: GateResult, allowed: dict[str, str]) -> GateResult:
 
 
 def circuit_breakers(con: duckdb.DuckDBPyConnection, gates: Gates, allowed: dict[str, str]) -> list[GateResult]:
-    if not table_exists(con, PUBLISHED, "customer_tiers"):
+    if not has_publication(con):
         note = "first run: nothing published yet to compare with"
         return [GateResult(name, "breaker", PASSED, None, gates.threshold(name), note) for name in BREAKERS]
     previous_as_of = scalar(con, f"select max(as_of_date) from {PUBLISHED}.customer_tiers")
