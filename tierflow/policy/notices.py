@@ -9,6 +9,8 @@ from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tierflow.policy.columns import column
+
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
@@ -17,8 +19,16 @@ class _Strict(BaseModel):
 class ApproachingUpgrade(_Strict):
     """The member is within an amount (or a share) of the next tier's spend threshold."""
 
-    within_spend: Decimal | None = Field(None, gt=0, max_digits=18, decimal_places=2)
-    within_share: Decimal | None = Field(None, gt=0, le=1)
+    within_spend: Decimal | None = Field(
+        None,
+        gt=0,
+        max_digits=18,
+        decimal_places=2,
+        json_schema_extra=column("policy_engine.notice_upgrade_within_spend"),
+    )
+    within_share: Decimal | None = Field(
+        None, gt=0, le=1, json_schema_extra=column("policy_engine.notice_upgrade_within_share")
+    )
 
     @model_validator(mode="after")
     def _exactly_one_distance(self) -> ApproachingUpgrade:
@@ -31,14 +41,16 @@ class ApproachingUpgrade(_Strict):
 class DowngradeWarning(_Strict):
     """The member does not yet keep the tier and the next periodic evaluation is at most N days away."""
 
-    days_before_evaluation: int = Field(30, ge=1, le=366)
+    days_before_evaluation: int = Field(
+        30, ge=1, le=366, json_schema_extra=column("policy_engine.notice_downgrade_days_before")
+    )
 
 
 class PointsExpiring(_Strict):
     """At least `min_points` points expire within the next `days_before` days."""
 
-    days_before: int = Field(30, ge=1, le=366)
-    min_points: int = Field(1, ge=1)
+    days_before: int = Field(30, ge=1, le=366, json_schema_extra=column("policy_engine.notice_points_days_before"))
+    min_points: int = Field(1, ge=1, json_schema_extra=column("policy_engine.notice_points_min_points"))
 
 
 class Notices(_Strict):

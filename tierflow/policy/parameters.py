@@ -10,30 +10,12 @@ from pathlib import Path
 import duckdb
 
 from tierflow.paths import FX_RATES_SEED
+from tierflow.policy.columns import insert_rows, parameters, write_keys
 from tierflow.policy.schema import THRESHOLD_METRICS, Policy, Promotion, Tier
 from tierflow.policy.tier_engine_parameters import write_engine_parameters
 
 DDL = """
 create schema if not exists tierflow;
-create or replace table tierflow.run_parameters (
-    run_id varchar not null,
-    as_of_date date not null,
-    policy_version varchar not null,
-    policy_currency varchar not null,
-    policy_timezone varchar not null,
-    qualification_window_days integer not null,
-    active_days integer not null,
-    new_days integer not null,
-    dormant_days integer not null,
-    churned_days integer not null,
-    lifecycle_cadence varchar not null,
-    rfm_window_days integer,
-    discount_seeker_share decimal(5, 4) not null,
-    big_ticket_percentile decimal(5, 4) not null,
-    frequent_small_percentile decimal(5, 4) not null,
-    omnichannel_min_channels integer not null,
-    refund_prone_share decimal(5, 4) not null
-);
 create or replace table tierflow.policy_tiers (
     tier_code varchar not null,
     tier_name varchar not null,
@@ -72,57 +54,47 @@ def keep_thresholds(tier: Tier) -> list:
 
 
 def write_run_parameters(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: date, policy: Policy) -> None:
-    behaviour = policy.behaviour
+    keys = parameters(policy)
     con.begin()
     con.execute(DDL)
-    con.execute(
-        "insert into tierflow.run_parameters values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    write_keys(con, "run_parameters", keys, {"run_id": ("varchar", run_id), "as_of_date": ("date", as_of)})
+    insert_rows(
+        con,
+        "tierflow.policy_tiers",
         [
-            run_id,
-            as_of,
-            policy.version,
-            policy.currency,
-            policy.timezone,
-            policy.qualification.window_days,
-            policy.lifecycle.active_days,
-            policy.lifecycle.new_days,
-            policy.lifecycle.dormant_days,
-            policy.lifecycle.churned_days,
-            policy.lifecycle.cadence,
-            policy.rfm.window_days,
-            behaviour.discount_seeker_share,
-            behaviour.big_ticket_percentile,
-            behaviour.frequent_small_percentile,
-            behaviour.omnichannel_min_channels,
-            behaviour.refund_prone_share,
-        ],
-    )
-    con.executemany(
-        "insert into tierflow.policy_tiers values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        [
-            [
-                tier.code,
-                tier.name,
-                rank,
-                tier.min_spend,
-                tier.min_orders,
-                tier.match,
-                tier.benefits.discount_pct,
-                tier.benefits.points_multiplier,
-                tier.benefits.free_shipping,
-                tier.benefits.priority_service,
-                tier.benefits.birthday_gift,
-                tier.benefits.description,
-                tier.min_points,
-                *keep_thresholds(tier),
-            ]
+            {
+                "tier_code": tier.code,
+                "tier_name": tier.name,
+                "tier_rank": rank,
+                "min_spend": tier.min_spend,
+                "min_orders": tier.min_orders,
+                "match_mode": tier.match,
+                "discount_pct": tier.benefits.discount_pct,
+                "points_multiplier": tier.benefits.points_multiplier,
+                "has_free_shipping": tier.benefits.free_shipping,
+                "has_priority_service": tier.benefits.priority_service,
+                "has_birthday_gift": tier.benefits.birthday_gift,
+                "benefits_note": tier.benefits.description,
+                "min_points": tier.min_points,
+                **{
+                    f"keep_{metric}": value
+                    for metric, value in zip(THRESHOLD_METRICS, keep_thresholds(tier), strict=True)
+                },
+            }
             for rank, tier in enumerate(policy.tiers, start=1)
         ],
     )
-    if behaviour.promotions:
-        con.executemany(
-            "insert into tierflow.policy_promotions values (?, ?, ?)",
-            [[p.name, Promotion.month_day(p.start), Promotion.month_day(p.end)] for p in behaviour.promotions],
-        )
-    write_engine_parameters(con, policy)
+    insert_rows(
+        con,
+        "tierflow.policy_promotions",
+        [
+            {
+                "promotion_name": p.name,
+                "start_month_day": Promotion.month_day(p.start),
+                "end_month_day": Promotion.month_day(p.end),
+            }
+            for p in policy.behaviour.promotions
+        ],
+    )
+    write_engine_parameters(con, policy, keys)
     con.commit()

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tierflow.policy.columns import column
 from tierflow.policy.gates import Gates
 from tierflow.policy.notices import Notices
 from tierflow.policy.tier_engine import Downgrade, Keep, Points, Qualification
@@ -35,13 +36,13 @@ class _Strict(BaseModel):
 class Lifecycle(_Strict):
     """Day thresholds of the lifecycle stages (days since the last order, as of the as-of date)."""
 
-    new_days: int = Field(30, ge=1, le=3660)
-    active_days: int = Field(90, ge=1, le=3660)
-    dormant_days: int = Field(180, ge=1, le=3660)
-    churned_days: int = Field(365, ge=1, le=3660)
+    new_days: int = Field(30, ge=1, le=3660, json_schema_extra=column("run_parameters.new_days"))
+    active_days: int = Field(90, ge=1, le=3660, json_schema_extra=column("run_parameters.active_days"))
+    dormant_days: int = Field(180, ge=1, le=3660, json_schema_extra=column("run_parameters.dormant_days"))
+    churned_days: int = Field(365, ge=1, le=3660, json_schema_extra=column("run_parameters.churned_days"))
     # personal: members with 3+ orders are at_risk once the days since their last order exceed twice their
     # own median gap between orders (fast buyers slip sooner, slow buyers later).
-    cadence: Literal["fixed", "personal"] = "fixed"
+    cadence: Literal["fixed", "personal"] = Field("fixed", json_schema_extra=column("run_parameters.lifecycle_cadence"))
 
     @model_validator(mode="after")
     def _stages_are_ordered(self) -> Lifecycle:
@@ -55,7 +56,10 @@ class Lifecycle(_Strict):
 
 class Rfm(_Strict):
     # lifetime: F and M over every order up to the as-of date; "365": over the last 365 days only.
-    window: Literal["lifetime", "365"] = "lifetime"
+    window: Literal["lifetime", "365"] = Field(
+        "lifetime",
+        json_schema_extra=column("run_parameters.rfm_window_days", value="window_days", sql_type="integer"),
+    )
 
     @field_validator("window", mode="before")
     @classmethod
@@ -102,11 +106,21 @@ def _default_promotions() -> list[Promotion]:
 class Behaviour(_Strict):
     """Rules of the purchase-behaviour flags, over the last 365 days; see the README for each flag."""
 
-    discount_seeker_share: Decimal = Field(Decimal("0.5"), ge=0, le=1)
-    big_ticket_percentile: Decimal = Field(Decimal("0.9"), gt=0, lt=1)
-    frequent_small_percentile: Decimal = Field(Decimal("0.8"), gt=0, lt=1)
-    omnichannel_min_channels: int = Field(2, ge=2, le=20)
-    refund_prone_share: Decimal = Field(Decimal("0.2"), ge=0, le=1)
+    discount_seeker_share: Decimal = Field(
+        Decimal("0.5"), ge=0, le=1, json_schema_extra=column("run_parameters.discount_seeker_share")
+    )
+    big_ticket_percentile: Decimal = Field(
+        Decimal("0.9"), gt=0, lt=1, json_schema_extra=column("run_parameters.big_ticket_percentile")
+    )
+    frequent_small_percentile: Decimal = Field(
+        Decimal("0.8"), gt=0, lt=1, json_schema_extra=column("run_parameters.frequent_small_percentile")
+    )
+    omnichannel_min_channels: int = Field(
+        2, ge=2, le=20, json_schema_extra=column("run_parameters.omnichannel_min_channels")
+    )
+    refund_prone_share: Decimal = Field(
+        Decimal("0.2"), ge=0, le=1, json_schema_extra=column("run_parameters.refund_prone_share")
+    )
     promotions: list[Promotion] = Field(default_factory=_default_promotions, max_length=50)
 
     @model_validator(mode="after")
@@ -160,9 +174,14 @@ class Tier(_Strict):
 
 
 class Policy(_Strict):
-    version: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-    currency: str = Field(pattern=r"^[A-Z]{3}$")
-    timezone: str
+    version: str = Field(
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
+        json_schema_extra=column("run_parameters.policy_version"),
+    )
+    currency: str = Field(pattern=r"^[A-Z]{3}$", json_schema_extra=column("run_parameters.policy_currency"))
+    timezone: str = Field(json_schema_extra=column("run_parameters.policy_timezone"))
     qualification: Qualification = Qualification()
     lifecycle: Lifecycle = Lifecycle()
     rfm: Rfm = Rfm()
@@ -170,7 +189,9 @@ class Policy(_Strict):
     tiers: list[Tier] = Field(min_length=1, max_length=20)
     downgrade: Downgrade = Downgrade()
     # When the policy version changes, downgrades under the new rules happen at once or at the next evaluation.
-    on_policy_change: Literal["immediate", "next_evaluation"] = "next_evaluation"
+    on_policy_change: Literal["immediate", "next_evaluation"] = Field(
+        "next_evaluation", json_schema_extra=column("policy_engine.on_policy_change")
+    )
     points: Points = Points()
     # Manual overrides CSV, relative to the landing zone or the home (TIERFLOW_OVERRIDES wins).
     overrides: str | None = Field(None, min_length=1, max_length=500)

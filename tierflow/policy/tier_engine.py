@@ -10,6 +10,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from tierflow.policy.columns import column
+
 # Event types become values in SQL filters and published rows; the same rule as tier codes.
 EVENT_TYPE_PATTERN = r"^[a-z][a-z0-9_]{0,31}$"
 CATEGORY_MAX_LENGTH = 64
@@ -22,10 +24,12 @@ class _Strict(BaseModel):
 class Qualification(_Strict):
     # rolling: the last window_days; calendar_year: 1 Jan to date; membership_year: from the last signup
     # anniversary to date.
-    period: Literal["rolling", "calendar_year", "membership_year"] = "rolling"
-    window_days: int = Field(365, ge=1, le=3660)
+    period: Literal["rolling", "calendar_year", "membership_year"] = Field(
+        "rolling", json_schema_extra=column("policy_engine.qualification_period")
+    )
+    window_days: int = Field(365, ge=1, le=3660, json_schema_extra=column("run_parameters.qualification_window_days"))
     # An order counts only once it is this many days old (a buy-then-refund cannot win a tier).
-    pending_days: int = Field(0, ge=0, le=365)
+    pending_days: int = Field(0, ge=0, le=365, json_schema_extra=column("policy_engine.pending_days"))
 
 
 class Keep(_Strict):
@@ -42,12 +46,16 @@ CALENDAR_MONTHS = {1, 2, 3, 4, 6, 12, 24, 36}
 
 
 class Downgrade(_Strict):
-    mode: Literal["immediate", "periodic"] = "periodic"
-    every_months: int = Field(12, ge=1, le=120)
-    anchor: Literal["calendar", "anniversary"] = "calendar"
-    max_drop: int | None = Field(None, ge=1, le=20)
-    min_stay_days: int = Field(0, ge=0, le=3660)
-    inactive_days: int | None = Field(None, ge=1, le=3660)
+    mode: Literal["immediate", "periodic"] = Field("periodic", json_schema_extra=column("policy_engine.downgrade_mode"))
+    every_months: int = Field(12, ge=1, le=120, json_schema_extra=column("policy_engine.downgrade_every_months"))
+    anchor: Literal["calendar", "anniversary"] = Field(
+        "calendar", json_schema_extra=column("policy_engine.downgrade_anchor")
+    )
+    max_drop: int | None = Field(None, ge=1, le=20, json_schema_extra=column("policy_engine.downgrade_max_drop"))
+    min_stay_days: int = Field(0, ge=0, le=3660, json_schema_extra=column("policy_engine.downgrade_min_stay_days"))
+    inactive_days: int | None = Field(
+        None, ge=1, le=3660, json_schema_extra=column("policy_engine.downgrade_inactive_days")
+    )
 
     @model_validator(mode="after")
     def _calendar_months_divide_the_year(self) -> Downgrade:
@@ -78,10 +86,17 @@ class Multiplier(_Strict):
 
 
 class Points(_Strict):
-    per_unit: Decimal = Field(Decimal(1), ge=0, le=1000, max_digits=10, decimal_places=4)
+    per_unit: Decimal = Field(
+        Decimal(1),
+        ge=0,
+        le=1000,
+        max_digits=10,
+        decimal_places=4,
+        json_schema_extra=column("policy_engine.points_per_unit"),
+    )
     multipliers: list[Multiplier] = Field(default_factory=list, max_length=200)
     events: dict[str, int] = Field(default_factory=dict, max_length=50)
-    expire_days: int | None = Field(None, ge=1, le=3660)
+    expire_days: int | None = Field(None, ge=1, le=3660, json_schema_extra=column("policy_engine.points_expire_days"))
 
     @model_validator(mode="after")
     def _events_are_safe(self) -> Points:
