@@ -58,6 +58,7 @@ def stage_of(step_key: str) -> str:
     return {
         DBT_STEP: "dbt build (models + dbt tests)",
         "run_parameters": "run parameters",
+        "input_gates": "gates: input (quarantine share, landing suites)",
         "published_tables": "publish (DuckDB file, Parquet)",
         "crm_segment_export": "exports: CRM full + delta",
         "tier_report": "HTML report",

@@ -15,13 +15,13 @@ from pathlib import Path
 
 import duckdb
 
-from orchestration.defs.dbt.project import dbt_executable
+from orchestration.defs.dbt.project import dbt_executable, dbt_project
 from tierflow.ingest import INPUTS, ingest_input
 from tierflow.ingest.overrides import load_overrides
 from tierflow.paths import DBT_PROJECT_DIR
 from tierflow.policy.parameters import convertible_currencies, write_run_parameters
 from tierflow.policy.schema import parse_policy
-from tierflow.publish.state import new_entry, record_publication
+from tierflow.publish.state import new_entry, prepare_published_state, record_publication
 from tierflow.warehouse import connect
 
 ENGINE_TABLES = ["customer_tiers", "tier_changes", "tier_history"]
@@ -75,6 +75,7 @@ class Engine:
         run_id = str(uuid.uuid4())
         with connect(self.warehouse) as con:
             write_run_parameters(con, run_id=run_id, as_of=as_of, policy=policy)
+            prepare_published_state(con, dbt_project().manifest_path)
             load_overrides(con, policy_location=policy.overrides, landing=landing, home=self.home)
         done = subprocess.run(
             [

@@ -42,6 +42,9 @@ def test_publishing_waits_for_blocking_suites_on_every_published_table(defs: dg.
         assert dg.AssetKey("published_tables") in graph.get(key).child_keys
         assert dg.AssetKey("crm_segment_export") in graph.get(key).child_keys
     assert checks[("landing/orders", "rows_reconcile")].blocking
+    # dbt waits for the input gates: a bad landing batch never reaches `dbt build`.
+    for landing in ("landing/orders", "landing/profiles", "landing/events"):
+        assert checks[(landing, "input_gates")].blocking
     for gate in GATE_CHECKS:
         assert checks[("marts/customer_tiers", gate)].blocking
 

@@ -34,7 +34,7 @@ from tierflow.ingest.files import quote_literal
 from tierflow.paths import Home
 from tierflow.policy.parameters import write_run_parameters
 from tierflow.policy.schema import Policy
-from tierflow.publish.state import publish_log_rows
+from tierflow.publish.state import prepare_published_state, publish_log_rows
 from tierflow.warehouse import connect
 
 TIER_MODEL = "customer_tiers"
@@ -173,8 +173,12 @@ def recompute(live: Path, scratch_dir: Path, policy: Policy, as_of: date, *, nam
     scratch = scratch_dir / name / "warehouse.duckdb"
     copy_seconds = snapshot_warehouse(live, scratch)
     started = time.perf_counter()
+    from orchestration.defs.dbt.project import dbt_project
+
     with connect(scratch) as con:
         write_run_parameters(con, run_id=f"simulation-{uuid.uuid4()}", as_of=as_of, policy=policy)
+        # A warehouse from before the published state was a dbt source may lack its tables.
+        prepare_published_state(con, dbt_project().manifest_path)
     build_tier_models(scratch, scratch_dir / name / "target")
     return scratch, copy_seconds, time.perf_counter() - started
 

@@ -73,13 +73,7 @@ def landing_suite(
 
 
 def _result(
-    name: str,
-    gates: list[GateResult],
-    suites: list[dict],
-    report,
-    asset: dg.AssetKey = TIERS,
-    *,
-    passed: bool | None = None,
+    name: str, gates: list[GateResult], suites: list[dict], report, asset: dg.AssetKey = TIERS
 ) -> dg.AssetCheckResult:
     # One line per failure for the run summary; figures, samples and failing rows are in the report.
     failed = [f"{g.name}: figure {g.figure}, threshold {g.threshold}: {g.message}" for g in gates if g.blocks]
@@ -92,7 +86,7 @@ def _result(
     return dg.AssetCheckResult(
         check_name=name,
         asset_key=asset,
-        passed=not failed if passed is None else passed,
+        passed=not failed,
         metadata={
             "gate_report": dg.MetadataValue.path(str(report)),
             "data_docs": dg.MetadataValue.path(str(report.parent / "data_docs" / "index.html")),
@@ -126,20 +120,20 @@ def _log(context: dg.AssetCheckExecutionContext, results: list[GateResult]) -> N
 def input_gates(context: dg.AssetCheckExecutionContext, tierflow: TierflowResource):
     """Judged once every input is ingested; each landing asset fails its check when one of its own files is
     quarantined over the threshold or its suite fails, and any failure keeps dbt from starting."""
-    gates = tierflow.load_policy().gates
     run_dir = tierflow.layout.run_dir(context.run.run_id)
     with connect(tierflow.layout.warehouse, read_only=True) as con:
         run = {**run_identity(con), "overrides": allowed_breakers(context.run.tags)}
-        share, over = quarantine_share(con, gates)
+        share, over = quarantine_share(con, tierflow.load_policy().gates)
         suites = {name: landing_suite(con, tierflow, name, run["as_of"], data_docs_dir(run_dir)) for name in INPUTS}
     build_docs(data_docs_dir(run_dir))
     entries = [entry for entry in suites.values() if entry]
     report = write_part(run_dir, INPUT_GATES, run=run, gates=[share], suites=entries)
     _log(context, [share])
     for name, spec in INPUTS.items():
+        # Each landing asset carries the quarantine gate unless only other inputs' files failed it.
+        carried = [share] if name in over or not share.blocks else []
         entry = suites[name]
-        passed = name not in over and (entry is None or entry["success"])
-        yield _result(INPUT_GATES, [share], [entry] if entry else [], report, landing_key(spec), passed=passed)
+        yield _result(INPUT_GATES, carried, [entry] if entry else [], report, landing_key(spec))
 
 
 @dg.multi_asset_check(

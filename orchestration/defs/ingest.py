@@ -147,9 +147,7 @@ def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfi
     with connect(tierflow.layout.warehouse) as con:
         write_run_parameters(con, run_id=context.run.run_id, as_of=as_of, policy=policy)
         # The models read the last publication as dbt sources: they must exist, empty, before the first one.
-        con.begin()
         prepare_published_state(con, dbt_project().manifest_path)
-        con.commit()
         try:
             overrides_file, overrides = load_overrides(
                 con, policy_location=policy.overrides, landing=Path(tierflow.landing), home=Path(tierflow.home)

@@ -110,7 +110,8 @@ def contract_columns(manifest: Path) -> dict[str, list[tuple[str, str]]]:
 def prepare_published_state(con: duckdb.DuckDBPyConnection, manifest: Path) -> None:
     """Create the published-state tables the models read as sources, empty, where they are missing (a new
     home), and add the columns a newer contract has to the tables an older version published (null there).
-    Runs inside the caller's transaction."""
+    One transaction."""
+    con.begin()
     for schema in (SCHEMA, BASE_SCHEMA):
         con.execute(f"create schema if not exists {schema}")
     con.execute(LOG_DDL)
@@ -124,6 +125,7 @@ def prepare_published_state(con: duckdb.DuckDBPyConnection, manifest: Path) -> N
                 con.execute(
                     f"alter table {schema}.{name} add column if not exists {identifier(column, 'column')} {kind}"
                 )
+    con.commit()
 
 
 def has_publication(con: duckdb.DuckDBPyConnection) -> bool:
