@@ -1,8 +1,9 @@
 """README command 1: `tierflow demo` generates demo data into the home and publishes tiers on it.
 
-The dates are pinned (--end): 2026-12-01 is a day on which 60 demo customers once got a monthly orders file
-with 6.45% of its rows bad, which the product's own quarantine-share gate (max 5%) blocked. The generator
-now spoils exactly floor(rate x rows) rows per file, so the demo publishes at any size and on any day."""
+The dates are pinned (--end). 2026-12-02 is the day the issue reported: the generator then drew a random
+count of bad rows per file, and gave this demo's 30-row orders file of 2026-12 two of them (2 of 31 rows
+with the re-send, 6.45%), which the product's own quarantine-share gate (max 5%) blocked. It now spoils
+exactly floor(rate x rows) rows per file (0 of 30 at rate 0.002), so the demo publishes at any size, any day."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ import duckdb
 
 from tierflow.cli import main
 
-END = "2026-12-01"
+END = "2026-12-02"
 
 
 def test_demo_generates_data_and_publishes(tmp_path: Path) -> None:
