@@ -40,7 +40,8 @@ def _plan(run: Run, n_rows: int, kinds: Sequence[str]) -> dict[str, np.ndarray]:
     if run.dirty_rate <= 0 or n_rows == 0:
         return empty
     # Exactly floor(rate x rows), not a random count: a small file must never get a share of bad rows above
-    # the rate (a binomial count gave a 31-row file 2 bad rows, 6.45%, over the quarantine gate's 5%).
+    # the rate (a binomial count gave a 31-row file 2 bad rows, 6.45%, over the quarantine gate's 5%). Rounded
+    # first so that float error cannot drop a row (100 x 0.29 is 28.999…).
     k_total = min(math.floor(round(n_rows * run.dirty_rate, 9)), n_rows)
     rows = rng.choice(n_rows, k_total, replace=False) if k_total else np.empty(0, dtype=np.int64)
     # Cycle through the kinds from a running counter so even small files show every kind once there are
