@@ -1,11 +1,10 @@
-"""A real HTTP server on 127.0.0.1 standing in for a CRM: it can fail, throttle, drop connections and be
-slow, and it records every request it receives. Used by the webhook sync tests."""
+"""A real HTTP server on 127.0.0.1 standing in for a CRM: it can fail, throttle, drop connections and hold
+a request unanswered, and it records every request it receives. Used by the webhook sync tests."""
 
 from __future__ import annotations
 
 import json
 import threading
-import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -15,9 +14,12 @@ Script = Callable[[int, dict], tuple]
 
 
 class CrmServer:
-    def __init__(self, script: Script | None = None, delay: float = 0.0) -> None:
+    def __init__(self, script: Script | None = None, hold: int | None = None) -> None:
         self.script = script or (lambda n, body: ("ok",))
-        self.delay = delay
+        # The `hold`-th request is neither answered nor accepted: `holding` is set when it arrives, and it is
+        # dropped once `released` is (at the latest on exit). A test kills a client at that request.
+        self.hold = hold
+        self.holding, self.released = threading.Event(), threading.Event()
         self.requests: list[dict] = []  # every request received, answered or not
         self.accepted: dict[str, dict] = {}  # idempotency key -> body, for 2xx answers
         self.lock = threading.Lock()
@@ -38,8 +40,12 @@ class CrmServer:
                         }
                     )
                     n = len(server.requests)
-                if server.delay:
-                    time.sleep(server.delay)
+                if n == server.hold:
+                    server.holding.set()
+                    server.released.wait()
+                    self.close_connection = True
+                    self.connection.close()
+                    return
                 action = server.script(n, body)
                 if action[0] == "drop":
                     self.close_connection = True
@@ -72,6 +78,7 @@ class CrmServer:
         return self
 
     def __exit__(self, *exc: object) -> None:
+        self.released.set()
         self.httpd.shutdown()
         self.httpd.server_close()
 

@@ -15,7 +15,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -72,7 +71,6 @@ class Baseline:
     d2: dict
     d2_again: dict
     outputs: list[Done]
-    d2_seconds: float  # how long the D2 run took: random kills land within a run however fast the machine
     pg_schema: str
     exports_after_d2: list[str]
 
@@ -120,9 +118,7 @@ def baseline(tmp_path_factory: pytest.TempPathFactory):
         assert d1.code == 0, d1.stderr[-3000:]
         after_d1 = root / "after_d1"
         shutil.copytree(home, after_d1, symlinks=True)
-        started = time.perf_counter()
         d2 = tierflow(*run_args(landing, home, D2), env=env)
-        d2_seconds = time.perf_counter() - started
         assert d2.code == 0, d2.stderr[-3000:]
         d2_snapshot = snapshot(home, (PG_DSN, schema))
         exports = sorted(p.name for p in (home / "exports" / "crm").iterdir())
@@ -140,7 +136,6 @@ def baseline(tmp_path_factory: pytest.TempPathFactory):
         d2=d2_snapshot,
         d2_again=snapshot(home, (PG_DSN, schema)),
         outputs=[d1, d2, d2_again],
-        d2_seconds=d2_seconds,
         pg_schema=schema,
         exports_after_d2=exports,
     )
@@ -273,20 +268,34 @@ KILL_POINTS = [
 ]
 
 
-def _killed_run(baseline: Baseline, home: Path, env: dict, delay: float | None = None) -> int:
-    """A real `tierflow run` killed by its fault point, or by SIGKILL after `delay` seconds."""
+# A dbt model finished building: the progress line a run prints on stderr for each (see orchestration/progress.py).
+MODEL_BUILT = "OK created"
+
+
+def _models_built(stderr: str) -> int:
+    return sum(MODEL_BUILT in line for line in stderr.splitlines())
+
+
+def _killed_run(baseline: Baseline, home: Path, env: dict, after_models: int | None = None) -> int:
+    """A real `tierflow run` killed by its fault point, or by a SIGKILL from outside once it has reported
+    `after_models` dbt models built: a stage the run has reached, whatever the machine's speed."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "tierflow.cli", *run_args(baseline.landing, home, D2)],
         cwd=REPO_ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE if after_models else subprocess.DEVNULL,
+        text=True,
         start_new_session=True,  # its own process group: the kill takes dbt's subprocess too
     )
-    if delay is not None:
-        time.sleep(delay)
-        if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+    if after_models:
+        built = 0
+        for line in proc.stderr:
+            built += MODEL_BUILT in line
+            if built == after_models:
+                os.killpg(proc.pid, signal.SIGKILL)
+                break
+        proc.stderr.close()
     return proc.wait(timeout=900)
 
 
@@ -307,13 +316,15 @@ def test_a_run_killed_at_any_stage_leaves_old_or_new_and_the_next_run_recovers(b
     env = {**baseline.env, "TIERFLOW_PG_SCHEMA": schema}
     pg = (PG_DSN, schema)
     rng = random.Random(6)
-    plan: list[tuple[str, float | None]] = [(point, None) for point in KILL_POINTS]
-    # A SIGKILL from outside as well, in the first 60% of a run (of as long as the D2 run took: a run that
-    # finished first would publish D2 and leave the later points unreached), which also takes dbt's process.
-    plan.insert(2, ("random", rng.uniform(0.1, 0.6) * baseline.d2_seconds))
-    for point, delay in plan:
-        code = _killed_run(baseline, home, {**env, "TIERFLOW__FAULT_POINT": point}, delay)
-        assert code == -signal.SIGKILL, f"{point} ({delay or 0:.1f} s): the run was not killed (exit {code})"
+    plan: list[tuple[str, int | None]] = [(point, None) for point in KILL_POINTS]
+    # A SIGKILL from outside as well, in the middle of dbt: after a random number of its models were built
+    # (fewer than all, so the run still has models, gates and publication ahead), which also takes dbt's process.
+    models = _models_built(baseline.outputs[1].stderr)
+    assert models > 2, "the D2 run reported no dbt progress to kill at"
+    plan.insert(2, ("random", rng.randint(1, models - 1)))
+    for point, after_models in plan:
+        code = _killed_run(baseline, home, {**env, "TIERFLOW__FAULT_POINT": point}, after_models)
+        assert code == -signal.SIGKILL, f"{point} ({after_models or 0} models built): not killed (exit {code})"
         _check_invariants(baseline, home, pg)
     recovered = tierflow(*run_args(baseline.landing, home, D2), env=env)
     assert recovered.code == 0, recovered.stderr[-3000:]

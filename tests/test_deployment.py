@@ -3,7 +3,6 @@ time, a PostgreSQL-backed instance from deploy/dagster.yaml, and the failure ale
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
@@ -70,7 +69,6 @@ def test_landing_sensor_requests_a_run_for_new_or_changed_files_only(tmp_path: P
     assert request.partition_key == request.tags["tierflow/as_of"]
     assert request.tags["tierflow/trigger"] == "sensor"
     assert not tick(first.cursor).run_requests  # nothing new
-    time.sleep(0.01)
     write_csv(landing / "orders" / "orders_2.csv", [order("o3", "c1", "2026-02-20T10:00:00Z", "5.00")], ORDER_COLUMNS)
     second = tick(first.cursor)
     assert len(second.run_requests) == 1 and second.cursor != first.cursor

@@ -180,6 +180,10 @@ def test_each_published_run_writes_its_report(two_runs) -> None:
         html = path.read_text(encoding="utf-8")
         assert html.count("<svg") == 5 and "http://" not in html.replace("http://www.w3.org/2000/svg", "")
         assert "<script" not in html and "Top movers" in html
+        # Figures are labelled in words; the data-quality figure sits in its own section, after the KPIs.
+        assert "Recently active" in html and "recently_active_share" not in html and "unmapped_" not in html
+        assert html.index("Data quality") > html.index("Top movers") > html.index("Recently active")
+        assert html.index("occupation maps to no category") > html.index("Data quality")
     latest = (reports / "latest.html").read_text(encoding="utf-8")
     assert f"as of {AS_OF_2}" in latest and "m_up" in latest and "m_down" in latest  # the top movers
 

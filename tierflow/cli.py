@@ -183,7 +183,7 @@ def cmd_generate(args: argparse.Namespace) -> int:
 def cmd_demo(args: argparse.Namespace) -> int:
     settings = Settings.from_env(home=args.home)
     policy = load_policy(settings.policy)
-    as_of = datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1)
+    as_of = args.end or datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1)
     landing = settings.home / "demo_landing"
     _err(f"generating demo data for {args.customers:,} customers into {landing} …")
     # Both commands' arguments come from their own parsers, so a new option has its default here too.
@@ -356,9 +356,13 @@ def build_parser() -> argparse.ArgumentParser:
     demo = commands.add_parser(
         "demo",
         help="generate demo data and run the tier job on it",
-        description="Generate two years of demo data into <home>/demo_landing and run the tier job as of yesterday.",
+        description="Generate two years of demo data into <home>/demo_landing and run the tier job as of its last day "
+        "(yesterday unless --end says otherwise).",
     )
     demo.add_argument("--customers", type=_positive, default=5000, help="demo customers (default 5000)")
+    demo.add_argument(
+        "--end", type=_date, help="last day of demo data and the as-of date, YYYY-MM-DD (default: yesterday)"
+    )
     demo.add_argument("--home", type=Path, help="tierflow home (default ./tierflow_home)")
     demo.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")
     demo.set_defaults(func=cmd_demo)

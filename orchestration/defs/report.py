@@ -28,7 +28,7 @@ def build_report_asset() -> dg.AssetsDefinition:
             metadata={
                 "report": dg.MetadataValue.url(path.resolve().as_uri()),
                 "report_path": dg.MetadataValue.path(str(path)),
-                **{name: value for name, value in data.key_figures.items() if value is not None},
+                **{name: value for name, value in data.figures().items() if value is not None},
             }
         )
 

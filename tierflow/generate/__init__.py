@@ -17,10 +17,11 @@ a null in Parquet, which readers that treat an empty CSV field as NULL see alike
 that need it, RFC 4180). ``parquet`` is typed as real exports are: decimal(18, 2) amounts, timestamps with
 a time zone (UTC), dates, a boolean opt-in, text ids. One seed gives the same data in every format.
 
-With ``dirty_rate`` R, about R of the rows of every file are bad, spread evenly over the kinds the format can
-hold (schema.py): negative amounts, an order id re-sent later with another amount, timestamps in 2099,
-unknown currencies, missing customer ids, refunds above the amount or negative, unknown statuses; profiles
-without customer id; events without customer id. Text also holds amounts, timestamps and sign-up dates that
+With ``dirty_rate`` R, exactly floor(R x rows) of the rows of every file are bad (so never more than R of a
+file, however small), spread evenly over the kinds the format can hold (schema.py): negative amounts, an
+order id re-sent later with another amount, timestamps in 2099, unknown currencies, missing customer ids,
+refunds above the amount or negative, unknown statuses; profiles without customer id; events without
+customer id. Text also holds amounts, timestamps and sign-up dates that
 do not parse; typed Parquet cannot, and has sign-up dates and event times in 2099 instead. Only the
 duplicates add rows; the others replace clean rows.
 

@@ -22,7 +22,12 @@ class ReportData:
     lifecycle: list[tuple[str, int]]
     rfm_grid: dict[tuple[int, int], tuple[int, str]]  # (R, F) -> customers, segment
     movers: list[tuple[str, str | None, str, int, float | None, float]]  # id, from, to, change, spend then, now
-    key_figures: dict[str, float | int | str | None] = field(default_factory=dict)
+    key_figures: dict[str, float | int | str | None] = field(default_factory=dict)  # business KPIs
+    data_quality: dict[str, float | int | None] = field(default_factory=dict)  # about the input, not the members
+
+    def figures(self) -> dict[str, float | int | str | None]:
+        """Every figure by its name: the business KPIs, then the data-quality ones."""
+        return {**self.key_figures, **self.data_quality}
 
 
 def load_report_data(warehouse: Path) -> ReportData:
@@ -72,7 +77,6 @@ def load_report_data(warehouse: Path) -> ReportData:
         "downgrades": moves[1],
         "champions": sum(r[2] for r in segments),
         "churned": lifecycle.get("churned", 0),
-        "unmapped_occupations": unmapped,
     }
     return ReportData(
         run_id=run_id,
@@ -86,4 +90,5 @@ def load_report_data(warehouse: Path) -> ReportData:
         rfm_grid={(r[0], r[1]): (r[2], r[3]) for r in grid},
         movers=movers,
         key_figures=key_figures,
+        data_quality={"unmapped_occupations": unmapped},
     )

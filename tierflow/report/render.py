@@ -21,6 +21,17 @@ SEGMENT_COLOURS = {
     "cant_lose": "#b3261e",
     "hibernating": "#8c8c8c",
 }
+# The report is read by people: every figure is labelled in words, never by its field name.
+FIGURE_LABELS = {
+    "customers": "Customers",
+    "recently_active_share": "Recently active",
+    "repurchase_rate": "Bought twice or more in 365 days",
+    "upgrades": "Moved up a tier",
+    "downgrades": "Moved down a tier",
+    "champions": "Champions (RFM)",
+    "churned": "Churned",
+    "unmapped_occupations": "Profiles whose occupation maps to no category",
+}
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f4f5f7;color:#1f2933}
 header{background:#1f2d3d;color:#fff;padding:18px 28px}header h1{margin:0;font-size:22px}
@@ -32,7 +43,8 @@ section h2{font-size:15px;margin:0 0 10px}.figures{display:flex;flex-wrap:wrap;g
 .figure b{display:block;font-size:20px}.figure span{font-size:12px;color:#52606d}
 table{border-collapse:collapse;font-size:12px;width:100%}td,th{padding:4px 6px;border-bottom:1px solid #e4e7eb}
 th{text-align:left;color:#52606d}.up{color:#1b7f5b}.down{color:#b3261e}svg text{font-size:11px;fill:#1f2933}
-.note{font-size:12px;color:#52606d}
+.note{font-size:12px;color:#52606d}.data-quality .figures{padding:0}
+.data-quality .figure{box-shadow:none;background:#f4f5f7}
 """
 
 
@@ -192,12 +204,27 @@ def movers_table(data: ReportData) -> str:
     )
 
 
-def render_report(data: ReportData) -> str:
-    figures = "".join(
-        f'<div class="figure"><b>{value:.1%}</b><span>{escape(name)}</span></div>'
+def figure_label(name: str) -> str:
+    return FIGURE_LABELS.get(name) or name.replace("_", " ").capitalize()
+
+
+def figure_boxes(figures: dict[str, float | int | str | None]) -> str:
+    return "".join(
+        f'<div class="figure"><b>{value:.1%}</b><span>{escape(figure_label(name))}</span></div>'
         if isinstance(value, float)
-        else f'<div class="figure"><b>{value:,}</b><span>{escape(name)}</span></div>'
-        for name, value in data.key_figures.items()
+        else f'<div class="figure"><b>{value:,}</b><span>{escape(figure_label(name))}</span></div>'
+        for name, value in figures.items()
+    )
+
+
+def render_report(data: ReportData) -> str:
+    figures = figure_boxes(data.key_figures)
+    # Data quality describes the input, not the members: it sits apart so it is not read as a business KPI.
+    quality = (
+        '<section class="data-quality"><h2>Data quality</h2>'
+        f'<div class="figures">{figure_boxes(data.data_quality)}</div></section>'
+        if data.data_quality
+        else ""
     )
     since = f"since {data.previous_as_of}" if data.previous_as_of else "first published run: everyone is new"
     return f"""<!doctype html>
@@ -213,6 +240,7 @@ def render_report(data: ReportData) -> str:
 <section><h2>Lifecycle funnel</h2>{lifecycle_funnel(data)}</section>
 <section><h2>RFM grid (customers with orders)</h2>{rfm_grid(data)}</section>
 <section><h2>Top movers</h2>{movers_table(data)}</section>
+{quality}
 </main></body></html>
 """
 
