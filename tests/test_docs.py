@@ -9,7 +9,7 @@ like a checkout (symlinks to the repository's folders and to this interpreter's 
 - inside a block, the install commands (`python3 -m venv`, `.venv/bin/pip install`): the venv running this
   test is the one they would build;
 - a block whose commands already ran (the same commands shown on two pages).
-The demo runs with fewer customers (`DEMO_CUSTOMERS`) to keep this test short.
+The demo runs with fewer customers (`DEMO_CUSTOMERS`), to keep this test short, and a fixed end date.
 """
 
 from __future__ import annotations
@@ -42,10 +42,10 @@ PAGES = [
 ]
 README_MAX_LINES = 150
 PERFORMANCE_MAX_LINES = 15
-# The demo runs as of yesterday. At 1,000 customers the smallest monthly file (on the 1st of a month) still holds
-# about 27 rows, so one bad row (the demo's dirty rate is 0.002) stays under the 5% quarantine gate; two bad rows
-# in such a file are about a 1-in-700 chance on the 1st of a month. Fewer customers cost no less time.
-DEMO_CUSTOMERS = 1000
+# The demo is pinned to a fixed end date, so this test does not depend on today's date (the generator spoils
+# exactly floor(rate x rows) rows per file, so the demo publishes at any size on any day).
+DEMO_CUSTOMERS = 300
+DEMO_END = "2026-12-02"
 SKIP_REASONS = ("the test suite itself", "a long-running server", "the benchmark")
 SKIP = re.compile(r"<!-- docs-test: skip, (?P<reason>.+?) -->")
 INVALID_POLICY = "<!-- docs-test: invalid policy, its message follows -->"
@@ -91,13 +91,17 @@ def all_blocks(lang: str) -> list[Block]:
 
 
 def runnable(block: Block) -> str:
-    """The block's commands as they run here: installs left out, the demo made small."""
+    """The block's commands as they run here: installs left out, the demo made small, and the demo and the runs
+    that follow it pinned to the demo's end date instead of yesterday."""
     commands = []
     for line in block.text.splitlines():
         kept = [part.strip() for part in line.split(" && ") if not INSTALL.match(part.strip())]
         commands += [" && ".join(kept)] if kept else []
     script = "\n".join(commands)
-    return re.sub(r"(\.venv/bin/tierflow demo)(?![^\n]*--customers)", rf"\1 --customers {DEMO_CUSTOMERS}", script)
+    script = re.sub(
+        r"(\.venv/bin/tierflow demo)(?![^\n]*--customers)", rf"\1 --customers {DEMO_CUSTOMERS} --end {DEMO_END}", script
+    )
+    return re.sub(r"(\.venv/bin/tierflow run)(?![^\n]*--as-of)", rf"\1 --as-of {DEMO_END}", script)
 
 
 @pytest.fixture(scope="module")
