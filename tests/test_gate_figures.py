@@ -30,6 +30,7 @@ import pytest
 
 from tierflow.gates.measures import circuit_breakers, psi
 from tierflow.policy.gates import Gates
+from tierflow.publish.state import LOG_DDL
 
 RANK = {"bronze": 1, "silver": 2, "gold": 3}
 PUBLISHED = {f"c0{i}": "bronze" for i in range(1, 6)} | {"c06": "silver", "c07": "silver", "c08": "silver"}
@@ -51,6 +52,11 @@ def con(tmp_path: Path):
         con.execute("create schema marts")
         con.execute("create schema published_state")
         _tiers(con, "published_state.customer_tiers", PUBLISHED, "2025-06-29")
+        # The breakers compare only once a run has published: the log holds that run.
+        con.execute(LOG_DDL)
+        con.execute(
+            "insert into published_state.publish_log values ('r1', '2025-06-29', 'v1', now(), '', '', '', 1, null)"
+        )
         _tiers(con, "marts.customer_tiers", CURRENT, "2025-06-30")
         yield con
 
