@@ -42,9 +42,11 @@ PAGES = [
 ]
 README_MAX_LINES = 150
 PERFORMANCE_MAX_LINES = 15
-# The demo is pinned to a fixed end date, so this test does not depend on today's date (the generator spoils
-# exactly floor(rate x rows) rows per file, so the demo publishes at any size on any day).
-DEMO_CUSTOMERS = 300
+# The demo is pinned to a fixed end date, so this test does not depend on today's date. 60 customers as of
+# 2026-12-02 is the case that used to be blocked by the product's own quarantine-share gate (a 30-row monthly
+# file with 2 bad rows, 6.45%); the generator now spoils exactly floor(rate x rows) rows per file, so the demo
+# publishes at any size on any day, and this test shows it with README command 1.
+DEMO_CUSTOMERS = 60
 DEMO_END = "2026-12-02"
 SKIP_REASONS = ("the test suite itself", "a long-running server", "the benchmark")
 SKIP = re.compile(r"<!-- docs-test: skip, (?P<reason>.+?) -->")
