@@ -47,6 +47,7 @@ INTERNAL = {
     "PLAIN_ADAPTERS": "benchmark: run without the private-API speed-ups, `1` or a comma list of libraries "
     "(orchestration/adapters)",
     "TEST_PG_DSN": "tests: the PostgreSQL database the test suite may create schemas and databases in",
+    "TEST_PROFILE": "tests: `slow` runs the long profile of the property tests (100 or more examples)",
 }
 
 
