@@ -32,7 +32,7 @@ from tests.conftest import RELAXED_GATES, Runner, write_csv
 from tests.published_content import duckdb_file_content
 from tierflow.generate import generate_landing
 from tierflow.policy.schema import DEFAULT_POLICY_PATH
-from tierflow.settings import internal
+from tierflow.settings import internal_value
 
 pytestmark = pytest.mark.slow
 
@@ -42,7 +42,7 @@ ORDER_COLUMNS = ["order_id", "customer_id", "order_ts", "amount", "currency", "s
 EVENT_COLUMNS = ["event_id", "customer_id", "event_ts", "event_type"]
 PROFILE_COLUMNS = ["customer_id", "signup_date", "region", "marketing_opt_in"]
 KINDS = ("day", "late_refund", "profile", "policy", "skip", "rerun", "backdated", "force")
-EXAMPLES = 100 if internal("TEST_PROFILE") == "slow" else 4
+EXAMPLES = 100 if internal_value("TEST_PROFILE") == "slow" else 4
 
 
 def _policy(path: Path, *, variant: int) -> Path:
