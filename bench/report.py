@@ -1,4 +1,4 @@
-"""BENCHMARKS.md from the case results: machine, versions, the targets of issue 7 with met / not met, one
+"""BENCHMARKS.md from the case results: machine, versions, the targets of issue 17 with met / not met, one
 table per case with every figure as a ratio to both references, and the stage breakdown of the runs."""
 
 import os
@@ -15,8 +15,16 @@ from tierflow.gates.suites import BATCH_ROWS
 from tierflow.settings import DEFAULT_MEMORY_LIMIT
 
 TARGET_CUSTOMERS = 1_000_000
-# Issue 7's time targets, as multiples of the single-query floor.
-FLOOR_MULTIPLES = {"full": 5, "incremental": 1}
+# Issue 17's time targets, as multiples of the single-query floor of the same case.
+FLOOR_MULTIPLES = {"full": 10, "incremental": 4}
+LARGE_DAILY_MULTIPLE = 1.5  # the 10 M daily run
+# The stages of a run that do not depend on the data: what a run costs before it reads a row.
+FIXED_STAGES = (
+    "start-up (imports, definitions, Dagster instance)",
+    "dbt build: around dbt (subprocess, parse, events)",
+    "Dagster between steps",
+    "shut-down (summary, exit)",
+)
 SKIPPED = "not measured at this size (see `measured_at` in `bench/harness.py`)"
 GB = 1e9
 
@@ -76,13 +84,42 @@ def _run_rows(case: dict) -> list[tuple[str, str, bool | None]]:
     full, inc, rerun = m["full"]["seconds"], m["incremental"]["seconds"], m["rerun"]["seconds"]
     peak = max(m[k]["peak_rss_bytes"] for k in ("full", "incremental", "rerun")) / GB
     full_limit, inc_limit = (FLOOR_MULTIPLES[k] * floor for k in ("full", "incremental"))
+    full_x, inc_x = FLOOR_MULTIPLES["full"], FLOOR_MULTIPLES["incremental"]
     return [
-        ("full first run ≤ 5× the single-query floor", f"{full:.1f} s = {full / floor:.1f}× floor", full <= full_limit),
-        ("full first run ≥ 3× faster than pandas", f"pandas / full = {naive / full:.2f}", naive >= 3 * full),
-        ("daily incremental run ≤ the floor", f"{inc:.1f} s = {inc / floor:.1f}× floor", inc <= inc_limit),
+        (
+            f"full first run ≤ {full_x}× the single-query floor",
+            f"{full:.1f} s = {full / floor:.1f}× floor",
+            full <= full_limit,
+        ),
+        ("full first run faster than naive pandas", f"pandas / full = {naive / full:.2f}", naive > full),
+        (f"daily run (+1 day) ≤ {inc_x}× the floor", f"{inc:.1f} s = {inc / floor:.1f}× floor", inc <= inc_limit),
+        ("fixed cost of the daily run (start-up, Dagster, dbt start-up and parse)", _fixed_cost(case), None),
         ("re-run with nothing new < 10 s", f"{rerun:.1f} s", rerun < 10),
         ("peak memory ≤ 3 GB (process tree)", f"{peak:.2f} GB", peak <= 3),
     ]
+
+
+def _fixed_cost(case: dict) -> str:
+    """The data-independent stages of the daily run's breakdown, reported beside the target (no target)."""
+    stages = dict(case.get("runs", {}).get("incremental", {}).get("breakdown", {}).get("stages", []))
+    if not stages:
+        return "no breakdown of the daily run"
+    parts = [(label.split(" (")[0], stages[label]) for label in FIXED_STAGES if label in stages]
+    return f"{sum(s for _, s in parts):.1f} s: " + ", ".join(f"{name} {s:.1f} s" for name, s in parts)
+
+
+def _large_daily_row(case: dict) -> tuple[str, str, bool | None]:
+    label = f"10 M daily run (+1 day) ≤ {LARGE_DAILY_MULTIPLE}× the 10 M floor"
+    daily, floor = case["measurements"].get("incremental"), case["measurements"].get("duckdb")
+    if not daily or not floor:
+        return label, "not measured (the full run did not finish)", None
+    if daily["exit_code"] != 0:
+        return label, f"the daily run failed (exit {daily['exit_code']})", False
+    return (
+        label,
+        f"{_secs(daily)} s = {_ratio(daily, floor)} floor",
+        daily["seconds"] <= LARGE_DAILY_MULTIPLE * floor["seconds"],
+    )
 
 
 def _gate_row(case: dict | None, *, at_target: bool) -> tuple[str, str, bool | None]:
@@ -96,7 +133,7 @@ def _gate_row(case: dict | None, *, at_target: bool) -> tuple[str, str, bool | N
 
 
 def targets(cases: list[dict]) -> list[str]:
-    """The targets of issue 7, judged at 1 M customers / Parquet (or the largest Parquet case, flagged)."""
+    """The targets of issue 17, judged at 1 M customers / Parquet (or the largest Parquet case, flagged)."""
     runs = sorted(
         (c for c in cases if c["fmt"] == "parquet" and "full" in c["measurements"] and _size(c) < LARGE_CUSTOMERS),
         key=_size,
@@ -125,6 +162,7 @@ def targets(cases: list[dict]) -> list[str]:
         if b.get("stopped"):
             value += f" ({b['stopped']})"
         rows.append(("10 M customers complete within 24 GB", value, fits))
+        rows.append(_large_daily_row(big[0]))
     else:
         rows.append(("10 M customers complete within 24 GB", "not run (opt-in `--include-10m`)", None))
     rows.append(_gate_row(case, at_target=bool(at_target)))
