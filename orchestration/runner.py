@@ -15,7 +15,7 @@ import dagster as dg
 
 from orchestration.adapters import instance_overrides
 from orchestration.defs import build_definitions
-from orchestration.defs.gates import ALLOW_TAG
+from orchestration.defs.gates import ALLOW_TAG, FULL_REFRESH_TAG
 from orchestration.defs.resources import BAD_INPUT
 from orchestration.defs.schedules import TIER_JOB_NAME, run_config_for
 from orchestration.progress import DbtEchoFilter
@@ -52,6 +52,7 @@ class RunSummary:
     seconds: float = 0.0
     summary_path: Path | None = None
     is_bad_input: bool = False  # the input or configuration is at fault: exit 2
+    full_refresh: bool = False  # every carried table was rebuilt from scratch (--full-refresh)
 
     @property
     def exit_code(self) -> int:
@@ -200,11 +201,13 @@ def run_pipeline(
     verbose: bool = False,
     allow: dict[str, str] | None = None,
     force: bool = False,
+    full_refresh: bool = False,
 ) -> RunSummary:
     """Ingest, transform, gate and publish as of `as_of`, unless nothing changed since the last complete run
-    (`force` recomputes anyway). Never raises for bad input: see the summary."""
+    (`force` recomputes anyway; so does `full_refresh`, which also rebuilds every carried table from scratch).
+    Never raises for bad input: see the summary."""
     started = time.perf_counter()
-    summary = RunSummary(status="error", as_of=as_of.isoformat())
+    summary = RunSummary(status="error", as_of=as_of.isoformat(), full_refresh=full_refresh)
     check_layout(settings.layout.root, settings.layout.managed)  # UnsafeNameError: bad configuration, exit 2
     layout = settings.layout.ensure()
     if not settings.landing_dir.is_dir():
@@ -220,7 +223,7 @@ def run_pipeline(
         return summary
     # A run let through a breaker by --allow is never reused: without the override it would be blocked.
     digest = None if allow else input_fingerprint(settings, as_of)
-    reuse = None if force else reusable(layout, digest)
+    reuse = None if force or full_refresh else reusable(layout, digest)
     if reuse is not None:
         summary = _unchanged(summary, reuse)
         summary.seconds = time.perf_counter() - started
@@ -249,6 +252,7 @@ def run_pipeline(
                 "tierflow/as_of": as_of.isoformat(),
                 "tierflow/trigger": "cli",
                 **({ALLOW_TAG: json.dumps(allow, sort_keys=True)} if allow else {}),
+                **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
             },
         )
     _summarise(result, summary)

@@ -14,6 +14,7 @@ CI runs a few sequences (no deadline, no shrinking: a failing example prints its
 
 from __future__ import annotations
 
+import json
 import os
 import random
 import shutil
@@ -162,8 +163,9 @@ class Replay:
             outcomes[name] = (code, summary.get("status"))
         history = "\n".join(self.log)
         assert outcomes["carried"] == outcomes["rebuilt"], f"{outcomes}\n{history}"
-        if outcomes["carried"][0] == 0:
+        if outcomes["carried"] == (0, "published"):
             self.published = as_of
+            assert rebuilt_from_scratch(self.homes["rebuilt"].home / "dbt" / "target"), history
         carried, rebuilt = (duckdb_file_content(runner.published_duckdb)[0] for runner in self.homes.values())
         differing = sorted(t for t in carried.keys() | rebuilt.keys() if carried.get(t) != rebuilt.get(t))
         assert not differing, f"tables differ: {differing}\n{self._first_difference(differing[0])}\n{history}"
@@ -210,6 +212,22 @@ class Replay:
             self.run(self.as_of - timedelta(days=rng.randint(1, 5)))
         else:
             self.run(self.as_of, "--force")
+
+
+def rebuilt_from_scratch(target: Path) -> list[str]:
+    """The incremental models of the last dbt build, each checked to have been created from scratch (a full
+    refresh compiles `create table`; an update compiles an `insert into` from a temporary relation)."""
+    manifest = json.loads((target / "manifest.json").read_text(encoding="utf-8"))
+    incremental = [
+        node["original_file_path"].removeprefix("../")
+        for node in manifest["nodes"].values()
+        if node["resource_type"] == "model" and node["config"]["materialized"] == "incremental"
+    ]
+    assert incremental, "no incremental model in the project"
+    for path in incremental:
+        compiled = (target / "run" / path).read_text(encoding="utf-8").lstrip().lower()
+        assert "insert into" not in compiled.split(";")[0], f"{path} was updated in place, not rebuilt"
+    return incremental
 
 
 @settings(

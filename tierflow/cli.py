@@ -145,7 +145,14 @@ def cmd_run(args: argparse.Namespace) -> int:
     policy = load_policy(settings.policy)
     as_of = args.as_of or (datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1))
     with run_lock(settings.layout, command_line()):
-        summary = run_pipeline(settings, as_of, verbose=args.verbose, allow=_allowed(args), force=args.force)
+        summary = run_pipeline(
+            settings,
+            as_of,
+            verbose=args.verbose,
+            allow=_allowed(args),
+            force=args.force,
+            full_refresh=args.full_refresh,
+        )
     if args.json:
         print(json.dumps(summary.as_dict(), default=str))
         if summary.exit_code:
@@ -321,6 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="recompute even when nothing changed since the last complete run (same landing files, policy, "
         "overrides, expectations, code, settings and as-of date); without it such a run does nothing, exit 0",
+    )
+    run.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="rebuild every carried table (the incremental models) from scratch instead of updating it with "
+        "what is new: what a run costs without carried state; the published tables are the same (implies --force)",
     )
     run.add_argument("--json", action="store_true", help="print one JSON summary object on stdout")
     run.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")

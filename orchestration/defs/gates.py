@@ -29,6 +29,8 @@ from tierflow.policy.parameters import convertible_currencies
 from tierflow.warehouse import connect, table_exists
 
 ALLOW_TAG = "tierflow/allow"
+# `tierflow run --full-refresh`: dbt rebuilds every incremental (carried) model from scratch.
+FULL_REFRESH_TAG = "tierflow/full_refresh"
 TIERS = dg.AssetKey(["marts", "customer_tiers"])
 INPUT_GATES = "input_gates"
 INPUT_GATES_TEXT = (

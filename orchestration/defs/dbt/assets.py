@@ -9,6 +9,7 @@ import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
 from orchestration.defs.dbt.translator import TierflowDbtTranslator
+from orchestration.defs.gates import FULL_REFRESH_TAG
 from orchestration.defs.resources import TierflowResource
 from tierflow.faults import fault_point
 from tierflow.targets import target_for
@@ -48,6 +49,8 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
     def tierflow_dbt_models(context: dg.AssetExecutionContext, dbt: DbtCliResource, tierflow: TierflowResource):
         # Unit tests check the SQL logic, not the data: the test suite runs them, nightly runs skip them.
         args = ["build", "--exclude-resource-type", "unit_test"]
+        if context.run.tags.get(FULL_REFRESH_TAG) == "true":
+            args.append("--full-refresh")
         engine = target_for(tierflow.target, tierflow.layout)
         with engine.around_dbt(project.manifest_path) as environment, process_environment(environment):
             for count, event in enumerate(
