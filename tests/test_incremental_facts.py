@@ -80,14 +80,20 @@ def test_only_changed_customers_are_recomputed_and_the_table_equals_a_full_rebui
     assert run(landing, END)[0] == 0
     assert differing_customers(warehouse, tmp_path / "rebuild-1") == set()
 
-    # Rows altered behind the model's back show what a run recomputes: `untouched` keeps its altered points (its
-    # facts did not change, so it is not recomputed); `stale`, whose checksum no longer matches, is recomputed.
+    # Rows altered behind the model's back show what a build recomputes. With its mark (same as-of date, policy
+    # and rates, nothing loaded since), the build trusts the table and reads no facts: both stay altered.
     untouched, stale = (r[0] for r in run.warehouse(f"select distinct customer_id from {TABLE} order by 1 limit 2"))
     with connect(warehouse) as con:
         con.execute(f"update {TABLE} set day_points = day_points + 1000 where customer_id = ?", [untouched])
         con.execute(f"update {TABLE} set day_spend = -1, input_checksum = 0 where customer_id = ?", [stale])
     build_model(warehouse, tmp_path / "target-2")
-    assert differing_customers(warehouse, tmp_path / "rebuild-2") == {untouched}
+    assert differing_customers(warehouse, tmp_path / "rebuild-2") == {untouched, stale}
+    # Without the mark, every customer's checksum is compared: `untouched` keeps its altered points (its facts
+    # did not change, so it is not recomputed); `stale`, whose checksum no longer matches, is recomputed.
+    with connect(warehouse) as con:
+        con.execute(f"drop table {TABLE}__mark")
+    build_model(warehouse, tmp_path / "target-2b")
+    assert differing_customers(warehouse, tmp_path / "rebuild-2b") == {untouched}
 
     # A customer missing from the table is computed again; then a real daily run: the next day's orders and a
     # late refund of an order placed weeks ago (it reopens that customer's old days).

@@ -1,15 +1,29 @@
 {#- Pre-hook of the incremental int_customer_days_accumulated: delete the days of every customer whose facts
-    are no longer those the rows were computed from (their checksum differs, or they have no facts by the
-    as-of date any more). The model then computes exactly the customers missing from the table, so the table
-    is correct after every run whatever changed: new orders, late refunds, an earlier as-of date, a new
-    policy. A run killed between the delete and the insert only leaves customers to compute next time.
+    are no longer those the rows were computed from. The model then computes exactly the customers missing
+    from the table, so the table is correct after every run whatever changed.
+
+    Two ways to find those customers:
+    - forward (a daily run): the table's mark (carried_days_mark, written after every build) says as of which
+      date, up to which landing load and under which policy and exchange rates it was built. When the policy
+      and rates are the same and the as-of date did not go back, a customer's facts changed only if a row of
+      theirs was loaded or changed in place since the mark's load, or one of their facts falls on a day the
+      run newly reaches (pending orders maturing, rows dated ahead of the last as-of date). These are read by
+      load sequence and by date, never by computing every customer's facts.
+    - otherwise (a new policy or rates, an earlier as-of date, no mark yet): every customer's checksum of
+      facts is compared with the one the rows carry, which reads every fact.
     A table from before the checksum column existed is emptied, and so rebuilt whole. -#}
 {% macro forget_changed_customer_days(facts) -%}
     {%- if is_incremental() -%}
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
-        {%- if 'input_checksum' in columns -%}
+        {%- if 'input_checksum' not in columns -%}
+    delete from {{ this }}
+        {%- else -%}
+            {%- set mark = carried_days_mark_if_forward() -%}
     delete from {{ this }} as stale
     where stale.customer_id in (
+            {%- if mark is not none %}
+        {{ customers_with_new_facts(mark) | indent(8) }}
+            {%- else %}
         -- Every row of a customer carries the checksum; the last row alone is read (1 row per customer).
         select stored.customer_id
         from {{ this }} as stored
@@ -21,11 +35,85 @@
             on stored.customer_id = current_facts.customer_id
         where stored.valid_until = {{ open_end_date() }}
             and (current_facts.input_checksum is null or current_facts.input_checksum <> stored.input_checksum)
+            {%- endif %}
     )
-        {%- else -%}
-    delete from {{ this }}
         {%- endif -%}
     {%- endif -%}
+{%- endmacro %}
+
+{#- The relation holding the mark of int_customer_days_accumulated (one row), beside the table. -#}
+{% macro carried_days_mark_relation() -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__mark'})) }}
+{%- endmacro %}
+
+{#- What the facts of a build depend on besides the landing rows: the policy's content and the rates. -#}
+{% macro carried_days_fingerprint() -%}
+    (select max(policy_checksum) from {{ ref('stg_tierflow__run_parameters') }})
+    || '/' || cast((select {{ fact_checksum(['currency_code', 'units_per_usd']) }} from {{ ref('fx_rates') }}) as varchar)
+{%- endmacro %}
+
+{#- The mark as a dict (as_of_date, changed_seq) when this run moves forward from it under the same policy
+    and rates; none when the run must compare checksums instead. -#}
+{% macro carried_days_mark_if_forward() -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set stored = carried_days_mark_relation() -%}
+    {%- if adapter.get_relation(database=stored.database, schema=stored.schema, identifier=stored.identifier) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set row = run_query(
+        "select cast(mark.as_of_date as varchar), mark.changed_seq, "
+        ~ "(mark.fingerprint = " ~ carried_days_fingerprint() ~ ") and mark.as_of_date <= run_parameters.as_of_date "
+        ~ "from " ~ stored ~ " as mark cross join " ~ ref('stg_tierflow__run_parameters') ~ " as run_parameters"
+    ).rows -%}
+    {%- if row | length != 1 or not row[0][2] -%}{{ return(none) }}{%- endif -%}
+    {{ return({'as_of_date': row[0][0], 'changed_seq': row[0][1]}) }}
+{%- endmacro %}
+
+{#- Customers whose facts may differ from the mark's build: rows loaded or changed since its load, and facts
+    on the days (mark as-of, run as-of] (an order counts pending_days after its local order date; an event
+    on its local date, read within a day's margin of UTC before the exact local date). -#}
+{% macro customers_with_new_facts(mark) -%}
+    {%- set since = "cast('" ~ mark['as_of_date'] ~ "' as date)" -%}
+    select orders.customer_id
+    from {{ ref('stg_landing__orders') }} as orders
+    where orders.changed_seq > {{ mark['changed_seq'] }}
+    union
+    select events.customer_id
+    from {{ ref('stg_landing__events') }} as events
+    where events.changed_seq > {{ mark['changed_seq'] }}
+    union
+    select orders.customer_id
+    from {{ ref('int_orders_valued') }} as orders
+    cross join {{ ref('stg_tierflow__policy_engine') }} as engine
+    cross join {{ ref('stg_tierflow__run_parameters') }} as run_parameters
+    where orders.order_date > {{ dbt.dateadd('day', '-engine.pending_days', since) }}
+        and orders.order_date <= {{ dbt.dateadd('day', '-engine.pending_days', 'run_parameters.as_of_date') }}
+    union
+    select events.customer_id
+    from {{ ref('stg_landing__events') }} as events
+    cross join {{ ref('stg_tierflow__run_parameters') }} as run_parameters
+    where events.occurred_at >= {{ dbt.dateadd('day', -1, since) }}
+        and events.occurred_at < {{ dbt.dateadd('day', 2, 'run_parameters.as_of_date') }}
+        and {{ to_local_date('events.occurred_at', 'run_parameters.policy_timezone') }} > {{ since }}
+        and {{ to_local_date('events.occurred_at', 'run_parameters.policy_timezone') }} <= run_parameters.as_of_date
+{%- endmacro %}
+
+{#- Post-hook: the mark of the build just made (replaced in the same transaction as the rows). -#}
+{% macro mark_carried_days() -%}
+    {%- set stored = carried_days_mark_relation() -%}
+    drop table if exists {{ stored }};
+    create table {{ stored }} as
+    select
+        run_parameters.as_of_date,
+        cast(coalesce((
+            select max(changed_seq) from (
+                select changed_seq from {{ ref('stg_landing__orders') }}
+                union all
+                select changed_seq from {{ ref('stg_landing__events') }}
+            ) as loaded
+        ), 0) as bigint) as changed_seq,
+        {{ carried_days_fingerprint() }} as fingerprint
+    from {{ ref('stg_tierflow__run_parameters') }} as run_parameters
 {%- endmacro %}
 
 {#- valid_until of a customer's last row in int_customer_days_accumulated. -#}

@@ -2,21 +2,29 @@
 -- total over any window (start, end] is a lookup: cumulative(end) - cumulative(start) (see cumulative_lookups).
 --
 -- Incremental where the engine can delete (DuckDB, PostgreSQL): a daily run must not recompute two years of
--- days for every member. Each customer's rows carry a checksum of the facts they were computed from; the
--- pre-hook deletes the rows of customers whose facts changed (new or late-refunded orders, pending orders
--- maturing, a new policy, an earlier as-of date) and this model computes the customers missing from the
--- table. Spark's Parquet tables cannot delete rows, so Spark rebuilds the table.
+-- days for every member. The pre-hook deletes the rows of customers whose facts changed (new or late-refunded
+-- orders, new events, pending orders maturing; on a daily run found from the landing rows loaded since the
+-- table's mark and the days the run newly reaches, otherwise by a checksum of every customer's facts) and
+-- this model computes the customers missing from the table; the post-hook records the mark. Spark's Parquet
+-- tables cannot delete rows, so Spark rebuilds the table.
 {{
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         pre_hook="{{ forget_changed_customer_days(ref('int_customer_facts_dated')) }}",
+        post_hook=([] if target.type == 'spark' else ["{{ mark_carried_days() }}"]),
     )
 }}
 
--- The pre-hook reads every fact through the view:
+-- The hooks read the facts, the landing rows by load and date, and what the facts depend on:
 -- depends_on: {{ ref('int_customer_facts_dated') }}
+-- depends_on: {{ ref('stg_landing__orders') }}
+-- depends_on: {{ ref('stg_landing__events') }}
+-- depends_on: {{ ref('int_orders_valued') }}
+-- depends_on: {{ ref('stg_tierflow__policy_engine') }}
+-- depends_on: {{ ref('stg_tierflow__run_parameters') }}
+-- depends_on: {{ ref('fx_rates') }}
 
 with
 

@@ -20,7 +20,9 @@ final as (
         channel as sales_channel,
         store_id,
         source_file,
-        cast(ingested_at as timestamp) as ingested_at
+        cast(ingested_at as timestamp) as ingested_at,
+        -- The load that last brought or changed the row: what carried tables compare with their mark.
+        cast(coalesce(updated_seq, load_seq) as bigint) as changed_seq
 
     from source
 

@@ -12,6 +12,7 @@ final as (
         run_id,
         cast(as_of_date as date) as as_of_date,
         policy_version,
+        policy_checksum,
         policy_currency,
         policy_timezone,
         cast(qualification_window_days as integer) as qualification_window_days,

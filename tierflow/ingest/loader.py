@@ -53,6 +53,9 @@ LINEAGE_COLUMNS = (
     ("source_row", "bigint"),
     ("load_seq", "bigint"),
     ("ingested_at", "timestamp"),
+    # The load_seq of the file whose newer version last changed the row in place (null: never updated): with
+    # load_seq it tells the carried tables which rows changed since they were built.
+    ("updated_seq", "bigint"),
 )
 
 SCHEMA_DDL = """
@@ -179,6 +182,7 @@ def ensure_landing_schema(con: duckdb.DuckDBPyConnection) -> None:
         columns = [(c.name, c.sql_type) for c in spec.columns] + list(LINEAGE_COLUMNS)
         ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
         con.execute(f"create table if not exists landing.{spec.name} ({ddl})")
+        con.execute(f"alter table landing.{spec.name} add column if not exists updated_seq bigint")
 
 
 def _bind(sql: str, values: dict) -> dict:
@@ -424,7 +428,7 @@ def _apply_updates(con: duckdb.DuckDBPyConnection, spec: InputSpec, values: dict
         from ({updates}) as u
     """
     _run(con, log, values)
-    assignments = ", ".join(f"{c} = u.{c}" for c in (*spec.updatable, "row_hash"))
+    assignments = ", ".join([*(f"{c} = u.{c}" for c in (*spec.updatable, "row_hash")), "updated_seq = u.update_seq"])
     latest = f"qualify row_number() over (partition by {key} order by file_index desc, source_row desc) = 1"
     latest_update = f"select * from ({updates}) {latest}"
     _run(con, f"update {table} set {assignments} from ({latest_update}) as u where {table}.{key} = u.{key}")

@@ -4,6 +4,7 @@ variables (partial parsing keeps working, and every engine reads them the same w
 from __future__ import annotations
 
 import csv
+import hashlib
 from datetime import date
 from pathlib import Path
 
@@ -53,11 +54,22 @@ def keep_thresholds(tier: Tier) -> list:
     return [getattr(keep, m) if keep and getattr(keep, m) is not None else getattr(tier, m) for m in THRESHOLD_METRICS]
 
 
+def policy_checksum(policy: Policy) -> str:
+    """The policy's content (not its file: comments and layout do not count), so carried tables can tell
+    that they were built under another policy."""
+    return hashlib.sha256(policy.model_dump_json().encode()).hexdigest()
+
+
 def write_run_parameters(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: date, policy: Policy) -> None:
     keys = parameters(policy)
     con.begin()
     con.execute(DDL)
-    write_keys(con, "run_parameters", keys, {"run_id": ("varchar", run_id), "as_of_date": ("date", as_of)})
+    leading = {
+        "run_id": ("varchar", run_id),
+        "as_of_date": ("date", as_of),
+        "policy_checksum": ("varchar", policy_checksum(policy)),
+    }
+    write_keys(con, "run_parameters", keys, leading)
     insert_rows(
         con,
         "tierflow.policy_tiers",
