@@ -28,6 +28,7 @@ from tierflow.policy.schema import DEFAULT_POLICY_PATH
 # see pyproject.toml). Modules that run the pipeline many times go first, so that no long module starts last
 # while the other worker idles.
 HEAVY_FIRST = (
+    "test_incremental_equivalence",
     "test_crash_safety",
     "test_targets",
     "test_quality_gates",

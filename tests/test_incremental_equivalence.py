@@ -8,7 +8,7 @@ policy change, a skipped day, a re-run of a published date with late files, a ba
 run. After every step both homes must have returned the same exit code and publish the same tables, row for
 row (run ids aside: tests/published_content.py).
 
-CI runs a few sequences (no deadline, no shrinking: a failing example prints its steps, which replay by hand);
+CI runs two sequences (no deadline, no shrinking: a failing example prints its steps, which replay by hand);
 `TIERFLOW__TEST_PROFILE=slow` runs 100.
 """
 
@@ -43,7 +43,9 @@ ORDER_COLUMNS = ["order_id", "customer_id", "order_ts", "amount", "currency", "s
 EVENT_COLUMNS = ["event_id", "customer_id", "event_ts", "event_type"]
 PROFILE_COLUMNS = ["customer_id", "signup_date", "region", "marketing_opt_in"]
 KINDS = ("day", "late_refund", "profile", "policy", "skip", "rerun", "backdated", "force")
-EXAMPLES = 100 if internal_value("TEST_PROFILE") == "slow" else 4
+# A sequence is 8-11 pipeline runs of about 20 s each on two cores: CI runs two (the issue asks for four
+# within 5 minutes, which these runs' fixed cost does not allow); the slow profile runs 100.
+EXAMPLES = 100 if internal_value("TEST_PROFILE") == "slow" else 2
 
 
 def _policy(path: Path, *, variant: int) -> Path:
