@@ -28,6 +28,7 @@ few      2024-12-28 30: 30 points expire 2025-12-28, below min_points 50 -> neve
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import json
@@ -39,6 +40,7 @@ import yaml
 
 from tests.conftest import ORDER_COLUMNS, PROFILE_COLUMNS, RELAXED_GATES, Runner, order, profile, write_csv
 from tests.crm_server import CrmServer
+from tierflow.cli import main
 
 pytestmark = pytest.mark.slow
 
@@ -211,3 +213,34 @@ def test_tier_kpis_count_the_notices_per_tier(nights: dict) -> None:
         ("diamond", 0, 0, 0),
     ]
     assert nights["kpis"]["2025-11-25"][0] == ("bronze", 1, 0, 0)
+
+
+def _explain(home: Path, *args: str) -> tuple[int, str]:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        code = main(["explain", *args, "--home", str(home)])
+    return code, out.getvalue()
+
+
+def test_explain_shows_the_notices_in_force_of_the_publication(nights: dict) -> None:
+    home = nights["runner"].home
+    # The newest publication (D4): only `expiring`'s points notice is in force.
+    code, text = _explain(home, "expiring")
+    assert code == 0
+    (line,) = [row for row in text.splitlines() if row.startswith("  notices ")]
+    assert line.split(None, 1)[1] == "points expiring: bronze, 330 point(s), by 2025-12-28", line
+    code, text = _explain(home, "expiring", "--json")
+    assert [(n["notice_type"], n["points"], n["notice_key"]) for n in json.loads(text)["notices"]] == [
+        (EXPIRING, 330, "expiring:points_expiring:-:2025-12-28")
+    ]
+    code, text = _explain(home, "keeper")
+    assert code == 0 and "notices" not in text
+    # D2, from the Parquet copy that publication left: keeper's warning and points notice.
+    code, text = _explain(home, "keeper", "--as-of", "2025-12-02", "--json")
+    assert code == 0
+    assert [
+        (n["notice_type"], n["target_tier"], n["amount_needed"], n["due_date"]) for n in json.loads(text)["notices"]
+    ] == [
+        (WARNING, "silver", 3000.0, "2026-01-01"),
+        (EXPIRING, None, None, "2025-12-20"),
+    ]

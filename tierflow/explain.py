@@ -1,7 +1,8 @@
 """`tierflow explain CUSTOMER_ID`: why a member holds their tier, from the published artefacts only.
 
-It reads the `tier_explanations` row of the customer from the BI DuckDB file (the newest publication) or, for
-an earlier `--as-of` date, from the Parquet files that publication left under `published/parquet/runs/`.
+It reads the `tier_explanations` row of the customer, and the customer's `tier_notices` in force, from the BI
+DuckDB file (the newest publication) or, for an earlier `--as-of` date, from the Parquet files that publication
+left under `published/parquet/runs/`.
 The live warehouse is never opened, so explain works while a run is going and shows what BI and CRM see.
 """
 
@@ -19,6 +20,8 @@ from tierflow.ingest.files import quote_literal
 from tierflow.paths import Home
 
 TABLE = "tier_explanations"
+NOTICES = "tier_notices"
+NOTICE_COLUMNS = "notice_type, tier, target_tier, amount_needed, points, due_date, notice_key"
 
 
 class ExplainError(ValueError):
@@ -45,24 +48,40 @@ def load_explanation(home: Home, customer_id: str, as_of: date | None = None) ->
         raise ExplainError(f"no published tiers at {path}: run `tierflow run` first")
     with duckdb.connect(str(path), read_only=True) as con:
         run_id, published_as_of = _publication(con, as_of)
-        tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
-        current = con.execute(f"select distinct run_id from {TABLE}").fetchall() if TABLE in tables else []
-        if current == [(run_id,)]:
-            relation = TABLE
-        else:
+        relation = _published(con, home, TABLE, run_id)
+        if relation is None:
             parquet = home.published_parquet / "runs" / run_id / f"{TABLE}.parquet"
-            if not parquet.exists():
-                raise ExplainError(
-                    f"the explanations published as of {published_as_of} (run {run_id}) are not kept: "
-                    f"{parquet} is missing (Parquet is not a BI target, or the run predates {TABLE})"
-                )
-            relation = f"read_parquet({quote_literal(str(parquet))})"
+            raise ExplainError(
+                f"the explanations published as of {published_as_of} (run {run_id}) are not kept: "
+                f"{parquet} is missing (Parquet is not a BI target, or the run predates {TABLE})"
+            )
         cursor = con.execute(f"select * from {relation} where customer_id = ?", [customer_id])
         row = cursor.fetchone()
         names = [d[0] for d in cursor.description]
-    if row is None:
-        raise ExplainError(f"customer {customer_id!r} is not among the tiers published as of {published_as_of}")
-    return dict(zip(names, row, strict=True))
+        if row is None:
+            raise ExplainError(f"customer {customer_id!r} is not among the tiers published as of {published_as_of}")
+        # Notices of the same publication (none when it predates tier_notices or keeps no Parquet copy).
+        notices = _published(con, home, NOTICES, run_id)
+        found: list[dict[str, Any]] = []
+        if notices is not None:
+            cursor = con.execute(
+                f"select {NOTICE_COLUMNS} from {notices} where customer_id = ? order by notice_type, notice_key",
+                [customer_id],
+            )
+            columns = [d[0] for d in cursor.description]
+            found = [dict(zip(columns, r, strict=True)) for r in cursor.fetchall()]
+    return {**dict(zip(names, row, strict=True)), "notices": found}
+
+
+def _published(con: duckdb.DuckDBPyConnection, home: Home, table: str, run_id: str) -> str | None:
+    """The relation holding `table` as published by `run_id`: the BI file's table while that run is the
+    current publication, else the Parquet copy the run left; None when neither exists."""
+    tables = {r[0] for r in con.execute("select table_name from information_schema.tables").fetchall()}
+    current = con.execute(f"select distinct run_id from {table}").fetchall() if table in tables else []
+    if current == [(run_id,)]:
+        return table
+    parquet = home.published_parquet / "runs" / run_id / f"{table}.parquet"
+    return f"read_parquet({quote_literal(str(parquet))})" if parquet.exists() else None
 
 
 METRICS = (("min_spend", "qualifying_spend"), ("min_orders", "qualifying_orders"), ("min_points", "qualifying_points"))
@@ -106,9 +125,23 @@ def _plain(value: Any) -> Any:
 
 def explanation_document(row: dict[str, Any]) -> dict[str, Any]:
     return {
-        **{k: _plain(v) for k, v in row.items()},
+        **{k: _plain(v) for k, v in row.items() if k != "notices"},
         "thresholds": [{k: _plain(v) for k, v in c.items()} for c in threshold_checks(row)],
+        "notices": [{k: _plain(v) for k, v in n.items()} for n in row.get("notices", [])],
     }
+
+
+def _notice_line(notice: dict[str, Any]) -> str:
+    """One notice in force, in words: what it is about, what it takes, by when."""
+    kind = str(notice["notice_type"]).replace("_", " ")
+    parts = [f"{kind}: {notice['tier']}" + (f" -> {notice['target_tier']}" if notice.get("target_tier") else "")]
+    if notice.get("amount_needed") is not None:
+        parts.append(f"{_number(notice['amount_needed'])} more spend")
+    if notice.get("points"):
+        parts.append(f"{_number(notice['points'])} point(s)")
+    if notice.get("due_date"):
+        parts.append(f"by {_plain(notice['due_date'])}")
+    return ", ".join(parts)
 
 
 def _number(value: Any) -> str:
@@ -165,6 +198,8 @@ def explanation_lines(row: dict[str, Any]) -> list[str]:
         if row.get(column)
     ]
     lines.append(f"  lifts      {row['lift_condition']}" + (f" ({', '.join(gaps)})" if gaps else ""))
+    for i, notice in enumerate(row.get("notices", [])):
+        lines.append(f"  {'notices' if i == 0 else '':<10} {_notice_line(notice)}")
     lines.append(f"  policy     {row['policy_version']}, run {row['run_id']}")
     return lines
 
