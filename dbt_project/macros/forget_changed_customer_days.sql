@@ -3,7 +3,7 @@
     from the table, so the table is correct after every run whatever changed.
 
     Two ways to find those customers:
-    - forward (a daily run): the table's mark (carried_days_mark, written after every build) says as of which
+    - forward (a daily run): the table's mark (carried_state.sql, written after every build) says as of which
       date, up to which landing load and under which policy and exchange rates it was built. When the policy
       and rates are the same and the as-of date did not go back, a customer's facts changed only if a row of
       theirs was loaded or changed in place since the mark's load, or one of their facts falls on a day the
@@ -18,7 +18,7 @@
         {%- if 'input_checksum' not in columns -%}
     delete from {{ this }}
         {%- else -%}
-            {%- set mark = carried_days_mark_if_forward() -%}
+            {%- set mark = carried_mark(require_as_of=true) -%}
     delete from {{ this }} as stale
     where stale.customer_id in (
             {%- if mark is not none %}
@@ -39,34 +39,6 @@
     )
         {%- endif -%}
     {%- endif -%}
-{%- endmacro %}
-
-{#- The relation holding the mark of int_customer_days_accumulated (one row), beside the table. -#}
-{% macro carried_days_mark_relation() -%}
-    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__mark'})) }}
-{%- endmacro %}
-
-{#- What the facts of a build depend on besides the landing rows: the policy's content and the rates. -#}
-{% macro carried_days_fingerprint() -%}
-    (select max(policy_checksum) from {{ ref('stg_tierflow__run_parameters') }})
-    || '/' || cast((select {{ fact_checksum(['currency_code', 'units_per_usd']) }} from {{ ref('fx_rates') }}) as varchar)
-{%- endmacro %}
-
-{#- The mark as a dict (as_of_date, changed_seq) when this run moves forward from it under the same policy
-    and rates; none when the run must compare checksums instead. -#}
-{% macro carried_days_mark_if_forward() -%}
-    {%- if not execute -%}{{ return(none) }}{%- endif -%}
-    {%- set stored = carried_days_mark_relation() -%}
-    {%- if adapter.get_relation(database=stored.database, schema=stored.schema, identifier=stored.identifier) is none -%}
-        {{ return(none) }}
-    {%- endif -%}
-    {%- set row = run_query(
-        "select cast(mark.as_of_date as varchar), mark.changed_seq, "
-        ~ "(mark.fingerprint = " ~ carried_days_fingerprint() ~ ") and mark.as_of_date <= run_parameters.as_of_date "
-        ~ "from " ~ stored ~ " as mark cross join " ~ ref('stg_tierflow__run_parameters') ~ " as run_parameters"
-    ).rows -%}
-    {%- if row | length != 1 or not row[0][2] -%}{{ return(none) }}{%- endif -%}
-    {{ return({'as_of_date': row[0][0], 'changed_seq': row[0][1]}) }}
 {%- endmacro %}
 
 {#- Customers whose facts may differ from the mark's build: rows loaded or changed since its load, and facts
@@ -96,24 +68,6 @@
         and events.occurred_at < {{ dbt.dateadd('day', 2, 'run_parameters.as_of_date') }}
         and {{ to_local_date('events.occurred_at', 'run_parameters.policy_timezone') }} > {{ since }}
         and {{ to_local_date('events.occurred_at', 'run_parameters.policy_timezone') }} <= run_parameters.as_of_date
-{%- endmacro %}
-
-{#- Post-hook: the mark of the build just made (replaced in the same transaction as the rows). -#}
-{% macro mark_carried_days() -%}
-    {%- set stored = carried_days_mark_relation() -%}
-    drop table if exists {{ stored }};
-    create table {{ stored }} as
-    select
-        run_parameters.as_of_date,
-        cast(coalesce((
-            select max(changed_seq) from (
-                select changed_seq from {{ ref('stg_landing__orders') }}
-                union all
-                select changed_seq from {{ ref('stg_landing__events') }}
-            ) as loaded
-        ), 0) as bigint) as changed_seq,
-        {{ carried_days_fingerprint() }} as fingerprint
-    from {{ ref('stg_tierflow__run_parameters') }} as run_parameters
 {%- endmacro %}
 
 {#- valid_until of a customer's last row in int_customer_days_accumulated. -#}

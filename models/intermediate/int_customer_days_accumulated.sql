@@ -13,7 +13,7 @@
         incremental_strategy='append',
         on_schema_change='append_new_columns',
         pre_hook="{{ forget_changed_customer_days(ref('int_customer_facts_dated')) }}",
-        post_hook=([] if target.type == 'spark' else ["{{ mark_carried_days() }}"]),
+        post_hook=([] if target.type == 'spark' else ["{{ write_carried_mark() }}"]),
     )
 }}
 

@@ -1,10 +1,13 @@
--- Orders valued in the policy currency, dated in the policy time zone, and cut at the as-of date
--- (point in time: later orders are invisible to this run, so back-dated runs and backfills work).
+-- Orders up to the as-of date (point in time: later orders are invisible to this run, so back-dated runs and
+-- backfills work), from the carried int_orders_converted. A view: every reader applies the cut while
+-- scanning, and nothing is rewritten per run.
+{{ config(materialized='view') }}
+
 with
 
 orders as (
 
-    select * from {{ ref('stg_landing__orders') }}
+    select * from {{ ref('int_orders_converted') }}
 
 ),
 
@@ -14,70 +17,12 @@ run_parameters as (
 
 ),
 
-fx_rates as (
-
-    select * from {{ ref('fx_rates') }}
-
-),
-
-localised as (
-
-    select
-        orders.*,
-        {{ to_local_date('orders.ordered_at', 'run_parameters.policy_timezone') }} as order_date,
-        run_parameters.as_of_date,
-        run_parameters.policy_currency
-
-    from orders
-    cross join run_parameters
-
-),
-
-valued as (
-
-    select
-        localised.*,
-        -- Cancelled and fully refunded orders are worth nothing; a partial refund reduces the order.
-        case
-            when localised.order_status in ('cancelled', 'refunded') then 0
-            else localised.amount - localised.refunded_amount
-        end as net_amount,
-        -- Gross and refunded amounts of orders that went through (refund-prone rule); cancelled ones are 0.
-        case when localised.order_status = 'cancelled' then 0 else localised.amount end as gross_amount,
-        case
-            when localised.order_status = 'cancelled' then 0
-            when localised.order_status = 'refunded' then localised.amount
-            else localised.refunded_amount
-        end as refund_amount,
-        case
-            when localised.currency_code = localised.policy_currency then 1.0
-            else policy_rate.units_per_usd / order_rate.units_per_usd
-        end as conversion_rate
-
-    from localised
-    left join fx_rates as order_rate
-        on localised.currency_code = order_rate.currency_code
-    left join fx_rates as policy_rate
-        on localised.policy_currency = policy_rate.currency_code
-    where localised.order_date <= localised.as_of_date
-
-),
-
 final as (
 
-    select
-        order_id,
-        customer_id,
-        order_date,
-        cast(round(net_amount * conversion_rate, 2) as numeric(18, 2)) as net_spend,
-        cast(round(gross_amount * conversion_rate, 2) as numeric(18, 2)) as gross_spend,
-        cast(round(refund_amount * conversion_rate, 2) as numeric(18, 2)) as refunded_spend,
-        -- An order counts unless it was fully refunded: a free order (amount 0, nothing refunded) counts.
-        (order_status = 'completed' and (refunded_amount = 0 or refunded_amount < amount)) as is_counted_order,
-        product_category,
-        sales_channel
-
-    from valued
+    select orders.*
+    from orders
+    cross join run_parameters
+    where orders.order_date <= run_parameters.as_of_date
 
 )
 

@@ -1,0 +1,68 @@
+{#- Carried tables (incremental models updated in place from run to run) keep a one-row mark beside them,
+    `<table>__mark`, written by a post-hook in the same transaction as their rows: the as-of date they were
+    built for, the highest landing load (load_seq, or updated_seq for rows changed in place) they have seen,
+    and a fingerprint of the policy's content and the exchange rates. A run under the same fingerprint updates
+    the table from what was loaded since; any other run rebuilds what the mark no longer vouches for. -#}
+
+{% macro carried_mark_relation() -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__mark'})) }}
+{%- endmacro %}
+
+{#- What a carried table depends on besides the landing rows: the policy's content and the rates. -#}
+{% macro carried_fingerprint() -%}
+    (select max(policy_checksum) from {{ ref('stg_tierflow__run_parameters') }})
+    || '/' || cast((select {{ fact_checksum(['currency_code', 'units_per_usd']) }} from {{ ref('fx_rates') }}) as varchar)
+{%- endmacro %}
+
+{#- The mark as a dict (as_of_date, changed_seq) when this run may update the table from it: same policy and
+    rates and, with `require_as_of`, an as-of date no earlier than the mark's. None otherwise, and outside
+    execution (parsing). -#}
+{% macro carried_mark(require_as_of=true) -%}
+    {%- if not execute -%}{{ return(none) }}{%- endif -%}
+    {%- set stored = carried_mark_relation() -%}
+    {%- if adapter.get_relation(database=stored.database, schema=stored.schema, identifier=stored.identifier) is none -%}
+        {{ return(none) }}
+    {%- endif -%}
+    {%- set usable = "mark.fingerprint = " ~ carried_fingerprint() -%}
+    {%- if require_as_of -%}
+        {%- set usable = usable ~ " and mark.as_of_date <= run_parameters.as_of_date" -%}
+    {%- endif -%}
+    {%- set rows = run_query(
+        "select cast(mark.as_of_date as varchar), mark.changed_seq, " ~ usable
+        ~ " from " ~ stored ~ " as mark cross join " ~ ref('stg_tierflow__run_parameters') ~ " as run_parameters"
+    ).rows -%}
+    {%- if rows | length != 1 or not rows[0][2] -%}{{ return(none) }}{%- endif -%}
+    {{ return({'as_of_date': rows[0][0], 'changed_seq': rows[0][1]}) }}
+{%- endmacro %}
+
+{#- Post-hook of a carried table: its mark for the build just made. -#}
+{% macro write_carried_mark() -%}
+    {%- set stored = carried_mark_relation() -%}
+    drop table if exists {{ stored }};
+    create table {{ stored }} as
+    select
+        run_parameters.as_of_date,
+        cast(coalesce((
+            select max(changed_seq) from (
+                select changed_seq from {{ ref('stg_landing__orders') }}
+                union all
+                select changed_seq from {{ ref('stg_landing__events') }}
+            ) as loaded
+        ), 0) as bigint) as changed_seq,
+        {{ carried_fingerprint() }} as fingerprint
+    from {{ ref('stg_tierflow__run_parameters') }} as run_parameters
+{%- endmacro %}
+
+{#- Pre-hook of int_orders_converted: with a usable mark, forget the orders loaded or changed in place since
+    (the model values them again); without one, forget every order (the model values them all). -#}
+{% macro forget_changed_orders() -%}
+    {%- if is_incremental() -%}
+        {%- set mark = carried_mark(require_as_of=false) -%}
+    delete from {{ this }}
+        {%- if mark is not none %}
+    where order_id in (
+        select order_id from {{ ref('stg_landing__orders') }} where changed_seq > {{ mark['changed_seq'] }}
+    )
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
