@@ -15,10 +15,12 @@ import dagster as dg
 
 from orchestration.adapters import instance_overrides
 from orchestration.defs import build_definitions
+from orchestration.defs.dbt.assets import process_environment
 from orchestration.defs.gates import ALLOW_TAG, FULL_REFRESH_TAG
 from orchestration.defs.resources import BAD_INPUT
 from orchestration.defs.schedules import TIER_JOB_NAME, run_config_for
 from orchestration.progress import DbtEchoFilter
+from tierflow.gates.audit import FULL_AUDIT_TAG
 from tierflow.gates.report import gate_summary
 from tierflow.ingest.overrides import not_applied
 from tierflow.policy.schema import load_policy
@@ -29,6 +31,7 @@ from tierflow.settings import Settings
 from tierflow.sql_safety import check_layout
 from tierflow.targets import TargetError, target_for
 from tierflow.unchanged import Reusable, forget, input_fingerprint, remember, reusable
+from tierflow.warehouse import spill_bound_environment
 
 EXIT_PUBLISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BLOCKED = 0, 1, 2, 3
 
@@ -53,6 +56,8 @@ class RunSummary:
     summary_path: Path | None = None
     is_bad_input: bool = False  # the input or configuration is at fault: exit 2
     full_refresh: bool = False  # every carried table was rebuilt from scratch (--full-refresh)
+    is_full_audit: bool | None = None  # the landing suites judged every row (None: the run did not get that far)
+    max_spill_gb: float | None = None  # the spill bound this run had (TIERFLOW_MAX_SPILL_GB or its default)
 
     @property
     def exit_code(self) -> int:
@@ -83,6 +88,9 @@ class RunSummary:
             "overrides_not_applied": self.overrides_not_applied,
             "message": self.message,
             "seconds": round(self.seconds, 2),
+            "full_refresh": self.full_refresh,
+            "is_full_audit": self.is_full_audit,
+            "max_spill_gb": None if self.max_spill_gb is None else round(self.max_spill_gb, 3),
         }
 
 
@@ -121,6 +129,7 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
             }
         elif key == ["tierflow", "run_parameters"]:
             summary.policy_version = _value(metadata, "policy_version")
+            summary.is_full_audit = _value(metadata, "is_full_audit")
         elif key == ["published_tables"]:
             summary.tier_counts = _value(metadata, "tier_counts")
             summary.customers = _value(metadata, "customers")
@@ -202,6 +211,7 @@ def run_pipeline(
     allow: dict[str, str] | None = None,
     force: bool = False,
     full_refresh: bool = False,
+    full_audit: bool = False,
 ) -> RunSummary:
     """Ingest, transform, gate and publish as of `as_of`, unless nothing changed since the last complete run
     (`force` recomputes anyway; so does `full_refresh`, which also rebuilds every carried table from scratch).
@@ -223,7 +233,7 @@ def run_pipeline(
         return summary
     # A run let through a breaker by --allow is never reused: without the override it would be blocked.
     digest = None if allow else input_fingerprint(settings, as_of)
-    reuse = None if force or full_refresh else reusable(layout, digest)
+    reuse = None if force or full_refresh or full_audit else reusable(layout, digest)
     if reuse is not None:
         summary = _unchanged(summary, reuse)
         summary.seconds = time.perf_counter() - started
@@ -233,7 +243,10 @@ def run_pipeline(
     layout.dagster_home.mkdir(parents=True, exist_ok=True)
     # A batch run writes its own summary; Dagster's first-run telemetry banner on stderr is noise there.
     overrides = {**instance_overrides(str(layout.dagster_home)), "telemetry": {"enabled": False}}
+    bound = spill_bound_environment(layout.root)
+    summary.max_spill_gb = float(next(iter(bound.values())))
     with (
+        process_environment(bound),
         # `local_temp` with a directory is the public way to a persistent instance there with overrides.
         dg.DagsterInstance.local_temp(str(layout.dagster_home), overrides=overrides) as instance,
         contextlib.redirect_stdout(DbtEchoFilter(verbose)),
@@ -253,6 +266,7 @@ def run_pipeline(
                 "tierflow/trigger": "cli",
                 **({ALLOW_TAG: json.dumps(allow, sort_keys=True)} if allow else {}),
                 **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
+                **({FULL_AUDIT_TAG: "true"} if full_audit else {}),
             },
         )
     _summarise(result, summary)
@@ -260,7 +274,7 @@ def run_pipeline(
         causes = "\n".join([summary.message or "", *dbt_errors(layout.dbt_target)])
         if "disk I/O error" in causes and disk_nearly_full(layout.root):
             causes += "\nno space left on device"
-        summary.message = explain(causes, str(layout.root)) or summary.message
+        summary.message = explain(causes, str(layout.root), summary.max_spill_gb) or summary.message
     summary.message = redact(summary.message) if summary.message else None
     summary.seconds = time.perf_counter() - started
     summary.gates = gate_summary(layout.run_dir(summary.run_id))

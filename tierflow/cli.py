@@ -74,8 +74,10 @@ def _print_summary(summary: RunSummary) -> None:
             print(f"    {tier:<12} {count:>10,}  {100 * count / total:5.1f}%", file=out)
     checks = summary.checks
     if summary.status != "unchanged":  # then no check ran: nothing was built
+        scope = {True: " (full audit: every landed row)", False: " (the rows this run loaded)"}
         print(
-            f"  checks    {sum(c['passed'] for c in checks)} passed, {len(summary.failed_checks)} failed",
+            f"  checks    {sum(c['passed'] for c in checks)} passed, {len(summary.failed_checks)} failed"
+            f"{scope.get(summary.is_full_audit, '')}",
             file=out,
         )
     for check in summary.failed_checks:
@@ -152,6 +154,7 @@ def cmd_run(args: argparse.Namespace) -> int:
             allow=_allowed(args),
             force=args.force,
             full_refresh=args.full_refresh,
+            full_audit=args.full_audit,
         )
     if args.json:
         print(json.dumps(summary.as_dict(), default=str))
@@ -334,6 +337,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="rebuild every carried table (the incremental models) from scratch instead of updating it with "
         "what is new: what a run costs without carried state; the published tables are the same (implies --force)",
+    )
+    run.add_argument(
+        "--full-audit",
+        action="store_true",
+        help="the landing suites judge every landed row, not only the rows this run loaded (a daily run is a full "
+        "audit anyway every gates.full_audit_every_days days of the policy); implies --force",
     )
     run.add_argument("--json", action="store_true", help="print one JSON summary object on stdout")
     run.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")

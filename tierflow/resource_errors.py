@@ -11,13 +11,19 @@ import shutil
 from pathlib import Path
 
 from tierflow.secrets import redact
-from tierflow.warehouse import MEMORY_LIMIT_ENV, memory_limit
+from tierflow.warehouse import MAX_SPILL_ENV, MEMORY_LIMIT_ENV, memory_limit
 
 _OUT_OF_MEMORY = re.compile(r"out of memory|could not allocate|failed to allocate|MemoryError", re.IGNORECASE)
 _NO_SPACE = re.compile(
     r"no space left on device|disk quota exceeded|ENOSPC|errno 28|not enough space|database or disk is full",
     re.IGNORECASE,
 )
+
+# DuckDB's error when a spill would pass max_temp_directory_size (TIERFLOW_MAX_SPILL_GB); it also says
+# "Out of Memory Error", so it is recognised first.
+_SPILL_BOUND = re.compile(r"failed to offload data block|max_temp_directory_size", re.IGNORECASE)
+# "<step>: <error>" lines: a Dagster step key (ingest, publish, …) or a dbt node id from run_results.json.
+_STEP_LINE = re.compile(r"^\s*([A-Za-z_][\w.\[\]-]*): ")
 
 _INTACT = "Every published output is intact (the previous version, or this run's complete one where it had switched)."
 
@@ -36,8 +42,29 @@ def dbt_errors(dbt_target: Path) -> list[str]:
     ]
 
 
-def explain(message: str, home: str) -> str | None:
+def spill_step(message: str) -> str | None:
+    """The step whose DuckDB statement passed the spill bound: the dbt model when dbt's failure is listed,
+    else the Dagster step (ingest or publish stage)."""
+    steps, step = [], None
+    for line in message.splitlines():
+        found = _STEP_LINE.match(line)
+        step = found.group(1) if found else step
+        if _SPILL_BOUND.search(line) and step:
+            steps.append(step)
+    dbt_nodes = [s for s in steps if s.split(".")[0] in {"model", "snapshot", "seed", "test"}]
+    return (dbt_nodes or steps or [None])[0]
+
+
+def explain(message: str, home: str, spill_gb: float | None = None) -> str | None:
     """An operator's message for a resource failure found in `message`, or None when it is something else."""
+    if _SPILL_BOUND.search(message):
+        step = spill_step(message) or "an unnamed step"
+        bound = f"{MAX_SPILL_ENV}={spill_gb:g}" if spill_gb is not None else MAX_SPILL_ENV
+        return (
+            f"spill bound exceeded in {step}: DuckDB would spill more than {bound} GB into {home}/tmp; "
+            f"raise {MAX_SPILL_ENV}, or free disk and run again. "
+            f"{_INTACT} ({message.strip()[:300]})"
+        )
     if _OUT_OF_MEMORY.search(message):
         return (
             f"out of memory: DuckDB could not stay within its memory limit ({MEMORY_LIMIT_ENV}={memory_limit()}); "

@@ -35,6 +35,9 @@ INTERNAL = {
     "WAREHOUSE": "the DuckDB file dbt builds in (dbt_project/profiles.yml)",
     "DUCKDB_MEMORY_LIMIT": "dbt-duckdb's memory limit, from TIERFLOW_DUCKDB_MEMORY_LIMIT (profiles.yml)",
     "DUCKDB_TEMP_DIRECTORY": "where dbt-duckdb spills, inside the home (profiles.yml)",
+    "DUCKDB_MAX_TEMP_SIZE": "dbt-duckdb's spill bound, from TIERFLOW_MAX_SPILL_GB (profiles.yml)",
+    "DUCKDB_THREADS": "dbt-duckdb's DuckDB threads (profiles.yml)",
+    "MAX_SPILL_GB": "the spill bound of the current run in GB, fixed when it starts (tierflow/warehouse.py)",
     "TARGET_PG_HOST": "host of the PostgreSQL target, from its DSN (profiles.yml)",
     "TARGET_PG_PORT": "port of the PostgreSQL target (profiles.yml)",
     "TARGET_PG_USER": "user of the PostgreSQL target (profiles.yml)",
@@ -93,6 +96,13 @@ class Settings(BaseModel):
         pattern=r"^\s*\d+(\.\d+)?\s*([KMGT]i?B|B|%)\s*$",
         description="Memory limit of every DuckDB connection of a run, e.g. 2GB, 500MB, 60%; beyond it DuckDB "
         "spills into the home.",
+    )
+    max_spill_gb: float | None = Field(
+        None,
+        gt=0,
+        description="Most disk, in GB, DuckDB may spill to during a run (every connection, dbt's too); unset: the "
+        "smaller of 40 and half the free disk of the spill directory when the run starts. A run that would spill "
+        "more stops (exit 1) naming the step; the published outputs stay as they were.",
     )
     bi_targets: str = Field("duckdb,parquet", description="BI file targets: duckdb and/or parquet (comma list).")
     pg_dsn: SecretStr | None = Field(

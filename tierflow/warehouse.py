@@ -6,16 +6,21 @@ opened here is short-lived and closed before the next step, so dbt never finds t
 
 from __future__ import annotations
 
+import os
+import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
-from tierflow.settings import Settings, variable
+from tierflow.settings import Settings, internal_value, internal_variable, variable
 from tierflow.sql_safety import literal
 
 MEMORY_LIMIT_ENV = variable("duckdb_memory_limit")
+MAX_SPILL_ENV = variable("max_spill_gb")
+# The default spill bound is the smaller of this and half the free disk of the spill directory.
+DEFAULT_MAX_SPILL_GB = 40.0
 
 
 def memory_limit() -> str:
@@ -29,12 +34,48 @@ def temp_directory(home_root: Path) -> Path:
     return home_root / "tmp" / "duckdb"
 
 
+def free_disk_gb(directory: Path) -> float:
+    """Free space on the disk of `directory` (or of its nearest existing parent), in GB."""
+    while not directory.exists() and directory != directory.parent:
+        directory = directory.parent
+    return shutil.disk_usage(directory).free / 1024**3
+
+
+def max_spill_gb(home_root: Path) -> float:
+    """The spill bound in GB: the one the running run fixed when it started, else TIERFLOW_MAX_SPILL_GB, else
+    min(40, half the free disk of the spill directory)."""
+    fixed = internal_value("MAX_SPILL_GB")
+    if fixed:
+        return float(fixed)
+    configured = Settings.from_env().max_spill_gb
+    if configured is not None:
+        return configured
+    return min(DEFAULT_MAX_SPILL_GB, free_disk_gb(temp_directory(home_root)) / 2)
+
+
+def spill_bound_environment(home_root: Path) -> dict[str, str]:
+    """Fixes the default bound for a whole run: computed per connection it would shrink as the run spills."""
+    return {internal_variable("MAX_SPILL_GB"): repr(max_spill_gb(home_root))}
+
+
+def duckdb_size(gb: float) -> str:
+    """A size DuckDB parses; whole MiB, at least one."""
+    return f"{max(1, int(gb * 1024))}MiB"
+
+
+def duckdb_threads() -> str:
+    return str(os.cpu_count() or 1)
+
+
 def duckdb_config(home_root: Path) -> dict[str, str]:
     return {
         "memory_limit": memory_limit(),
         "temp_directory": str(temp_directory(home_root)),
+        # Beyond it DuckDB raises instead of filling the disk; tierflow.resource_errors names the step.
+        "max_temp_directory_size": duckdb_size(max_spill_gb(home_root)),
         # Insertion order is never relied on; dropping it lets DuckDB stream and spill large sorts.
         "preserve_insertion_order": "false",
+        "threads": duckdb_threads(),
     }
 
 

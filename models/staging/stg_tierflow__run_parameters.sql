@@ -13,6 +13,7 @@ final as (
         cast(as_of_date as date) as as_of_date,
         policy_version,
         policy_checksum,
+        cast(is_full_audit as boolean) as is_full_audit,
         policy_currency,
         policy_timezone,
         cast(qualification_window_days as integer) as qualification_window_days,

@@ -10,6 +10,7 @@ from pydantic import Field
 from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.resources import TierflowResource, bad_input
 from tierflow.faults import fault_point
+from tierflow.gates.audit import FULL_AUDIT_TAG, is_full_audit, last_full_audit
 from tierflow.ingest import INPUTS, InputSpec, LandingFileError, ingest_input
 from tierflow.ingest.overrides import OverridesError, load_overrides
 from tierflow.policy.parameters import convertible_currencies, write_run_parameters
@@ -145,9 +146,15 @@ def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfi
     else:
         as_of = datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1)
     with connect(tierflow.layout.warehouse) as con:
-        write_run_parameters(con, run_id=context.run.run_id, as_of=as_of, policy=policy)
         # The models read the last publication as dbt sources: they must exist, empty, before the first one.
         prepare_published_state(con, dbt_project().manifest_path)
+        full_audit = is_full_audit(
+            as_of,
+            last_full_audit(con),
+            policy.gates.full_audit_every_days,
+            forced=context.run.tags.get(FULL_AUDIT_TAG) == "true",
+        )
+        write_run_parameters(con, run_id=context.run.run_id, as_of=as_of, policy=policy, full_audit=full_audit)
         try:
             overrides_file, overrides = load_overrides(
                 con, policy_location=policy.overrides, landing=Path(tierflow.landing), home=Path(tierflow.home)
@@ -161,7 +168,7 @@ def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfi
         context.log.info(f"{len(overrides)} manual override(s) from {overrides_file}")
     yield dg.MaterializeResult(
         asset_key=RUN_PARAMETER_KEYS[0],
-        metadata={"as_of_date": as_of.isoformat(), "policy_version": policy.version},
+        metadata={"as_of_date": as_of.isoformat(), "policy_version": policy.version, "is_full_audit": full_audit},
     )
     yield dg.MaterializeResult(asset_key=RUN_PARAMETER_KEYS[1], metadata={"tiers": len(policy.tiers)})
     yield dg.MaterializeResult(

@@ -15,7 +15,7 @@ from tierflow.publish.state import record_publication
 from tierflow.secrets import pg_dsn
 from tierflow.sql_safety import identifier
 from tierflow.unchanged import forget
-from tierflow.warehouse import connect
+from tierflow.warehouse import connect, scalar
 
 OWNERS = ["team:data-platform"]
 
@@ -34,6 +34,11 @@ def _current_run(tierflow: TierflowResource, tables: tuple[str, ...]) -> dict[st
                     f"marts.{table} was built by run(s) {sorted(stamps)}, not by {run_id}: rebuild it first"
                 )
     return {"run_id": run_id, "as_of": as_of, "policy_version": version}
+
+
+def _is_full_audit(tierflow: TierflowResource) -> bool:
+    with connect(tierflow.layout.warehouse, read_only=True) as con:
+        return bool(scalar(con, "select is_full_audit from tierflow.run_parameters"))
 
 
 def tier_counts(tierflow: TierflowResource) -> tuple[dict[str, int], dict[str, int]]:
@@ -57,7 +62,13 @@ def _publish_bi(context: dg.AssetExecutionContext, tierflow: TierflowResource, t
     layout = tierflow.layout
     forget(layout)  # a run launched by Dagster changes the published state too
     fault_point("publish.start")
-    staged = stage_parquet(layout, tables=list(tables), overrides=allowed_breakers(context.run.tags) or None, **run)
+    staged = stage_parquet(
+        layout,
+        tables=list(tables),
+        overrides=allowed_breakers(context.run.tags) or None,
+        full_audit=_is_full_audit(tierflow),
+        **run,
+    )
     fault_point("publish.parquet_staged")
     where: dict[str, str] = {}
     # PostgreSQL first: it is the target most likely to fail, and then nothing else has changed yet.

@@ -37,6 +37,9 @@ class Gates(BaseModel):
     # under 1% of members; 5% leaves room for a run after a week's pause, and is stricter than the tier
     # change breaker because upgrades (a successful campaign) are harmless to publish.
     max_downgrade_share: Decimal | None = Field(Decimal("0.05"), ge=0, le=1)
+    # A daily run judges the rows it loaded; every this many days (and on `tierflow run --full-audit`) the
+    # landing suites judge every row again (tierflow/gates/audit.py).
+    full_audit_every_days: int = Field(7, ge=1, le=3660, strict=True)
 
     @model_validator(mode="after")
     def _warn_below_block(self) -> Gates:

@@ -60,7 +60,9 @@ def policy_checksum(policy: Policy) -> str:
     return hashlib.sha256(policy.model_dump_json().encode()).hexdigest()
 
 
-def write_run_parameters(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: date, policy: Policy) -> None:
+def write_run_parameters(
+    con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: date, policy: Policy, full_audit: bool = False
+) -> None:
     keys = parameters(policy)
     con.begin()
     con.execute(DDL)
@@ -68,6 +70,8 @@ def write_run_parameters(con: duckdb.DuckDBPyConnection, *, run_id: str, as_of: 
         "run_id": ("varchar", run_id),
         "as_of_date": ("date", as_of),
         "policy_checksum": ("varchar", policy_checksum(policy)),
+        # The landing suites judge every row, not only this run's (tierflow.gates.audit).
+        "is_full_audit": ("boolean", full_audit),
     }
     write_keys(con, "run_parameters", keys, leading)
     insert_rows(

@@ -71,6 +71,7 @@ def stage_parquet(
     policy_version: str,
     tables: list[str],
     overrides: dict[str, str] | None = None,
+    full_audit: bool = False,
 ) -> StagedRun:
     """Write every gated mart to Parquet (sorted, so the same content gives the same bytes)."""
     started = time.perf_counter()
@@ -99,6 +100,7 @@ def stage_parquet(
         checksums=checksums,
         seconds=time.perf_counter() - started,
         overrides=overrides,
+        full_audit=full_audit,
     )
     manifest = {
         "run_id": run_id,

@@ -51,6 +51,7 @@ PUBLISH_LOG_COLUMNS = (
     ("checksums", "text"),
     ("seconds", "double precision"),
     ("overrides", "text"),
+    ("full_audit", "boolean"),
 )
 
 
@@ -129,8 +130,9 @@ def _swap(
                 ),
             )
         )
-        # Logs from before breaker overrides lack the last column.
+        # Logs from before breaker overrides or full audits lack the last columns.
         cur.execute(sql.SQL("alter table {}.publish_log add column if not exists overrides text").format(published))
+        cur.execute(sql.SQL("alter table {}.publish_log add column if not exists full_audit boolean").format(published))
         cur.execute(
             sql.SQL("insert into {}.publish_log values ({})").format(
                 published, sql.SQL(", ").join([sql.Placeholder()] * len(PUBLISH_LOG_COLUMNS))

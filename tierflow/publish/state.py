@@ -39,12 +39,17 @@ create table if not exists {SCHEMA}.publish_log (
     row_counts varchar not null,
     checksums varchar not null,
     seconds double not null,
-    overrides varchar
+    overrides varchar,
+    full_audit boolean
 )
 """
-# Logs written before breaker overrides existed lack the last column; it is added (null) when next written.
-LOG_UPGRADE = f"alter table {SCHEMA}.publish_log add column if not exists overrides varchar"
-LOG_WIDTH = 9
+# Logs written before breaker overrides or full audits existed lack the last columns; they are added (null)
+# when next written.
+LOG_UPGRADE = (
+    f"alter table {SCHEMA}.publish_log add column if not exists overrides varchar; "
+    f"alter table {SCHEMA}.publish_log add column if not exists full_audit boolean"
+)
+LOG_WIDTH = 10
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,8 @@ class PublishEntry:
     published_at: datetime
     # {breaker: reason} the operator allowed with `tierflow run --allow … --reason …`; None when none.
     overrides: dict[str, str] | None = None
+    # The landing suites judged every row, not only this run's (tierflow.gates.audit).
+    full_audit: bool = False
 
     def row(self) -> list:
         return [
@@ -70,6 +77,7 @@ class PublishEntry:
             json.dumps(self.checksums, sort_keys=True),
             round(self.seconds, 3),
             json.dumps(self.overrides, sort_keys=True) if self.overrides else None,
+            self.full_audit,
         ]
 
 
@@ -82,8 +90,11 @@ def new_entry(
     checksums: dict[str, str],
     seconds: float,
     overrides: dict[str, str] | None = None,
+    full_audit: bool = False,
 ) -> PublishEntry:
-    return PublishEntry(run_id, as_of, policy_version, row_counts, checksums, seconds, datetime.now(UTC), overrides)
+    return PublishEntry(
+        run_id, as_of, policy_version, row_counts, checksums, seconds, datetime.now(UTC), overrides, full_audit
+    )
 
 
 def publish_log_rows(con: duckdb.DuckDBPyConnection, catalog: str = "") -> list[tuple]:

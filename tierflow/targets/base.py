@@ -10,7 +10,7 @@ from pathlib import Path
 
 from tierflow.paths import Home
 from tierflow.settings import internal_variable
-from tierflow.warehouse import connect, memory_limit, scalar, temp_directory
+from tierflow.warehouse import connect, duckdb_size, duckdb_threads, max_spill_gb, memory_limit, scalar, temp_directory
 
 TARGETS = ("duckdb", "postgres", "spark")
 
@@ -28,6 +28,8 @@ def duckdb_environment(warehouse: Path, spill_root: Path) -> dict[str, str]:
         internal_variable("WAREHOUSE"): str(warehouse),
         internal_variable("DUCKDB_TEMP_DIRECTORY"): str(temp_directory(spill_root)),
         internal_variable("DUCKDB_MEMORY_LIMIT"): memory_limit(),
+        internal_variable("DUCKDB_MAX_TEMP_SIZE"): duckdb_size(max_spill_gb(spill_root)),
+        internal_variable("DUCKDB_THREADS"): duckdb_threads(),
     }
 
 
