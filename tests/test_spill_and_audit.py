@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from pathlib import Path
 
 import duckdb
 import pytest
 
-from tests.conftest import RELAXED_GATES, order, policy_with_gates, profile
+from tests.conftest import ORDER_COLUMNS, RELAXED_GATES, order, policy_with_gates, profile, write_csv
 from tierflow.gates.audit import is_full_audit
 from tierflow.policy.schema import PolicyError, load_policy
 from tierflow.resource_errors import explain
@@ -47,22 +48,32 @@ def test_full_audit_every_days_must_be_a_positive_whole_number(tmp_path: Path, v
         load_policy(path)
 
 
-def test_full_audit_flag_reaches_run_parameters_and_the_publish_log(landing, run, tmp_path: Path) -> None:
+def judged_rows(summary: dict, suite: str) -> int:
+    report = json.loads(Path(summary["gates"]["report"]).read_text(encoding="utf-8"))
+    return next(s["rows"] for s in report["suites"] if s["suite"] == suite)
+
+
+def test_daily_runs_judge_the_new_slice_and_full_audits_everything(landing, run, tmp_path: Path) -> None:
     zone = landing(
         [order("o1", "c1", "2026-01-01T10:00:00Z", "50.00"), order("o2", "c2", "2026-01-02T10:00:00Z", "20.00")],
         [profile("c1"), profile("c2")],
     )
     run.policy = policy_with_gates(tmp_path / "policy.yml", **RELAXED_GATES, full_audit_every_days=7)
     first_day = date(2026, 1, 3)
-    flags = []
+    flags, orders_judged = [], []
     for offset, extra in [(0, ()), (1, ()), (2, ("--full-audit",))]:
+        if offset == 1:  # a day's new file: the daily run judges its one row, not the two loaded before
+            write_csv(
+                zone / "orders" / "orders_2.csv", [order("o3", "c1", "2026-01-03T10:00:00Z", "5.00")], ORDER_COLUMNS
+            )
         code, summary = run(zone, first_day + timedelta(days=offset), *extra)
         assert code == 0, summary.get("message")
-        assert run.warehouse("select is_full_audit from staging.stg_tierflow__run_parameters") == [
-            (summary["is_full_audit"],)
-        ]
+        stored = run.warehouse("select is_full_audit from staging.stg_tierflow__run_parameters")
+        assert stored == [(summary["is_full_audit"],)]
         flags.append(summary["is_full_audit"])
-    assert flags == [True, False, True]
+        orders_judged.append(judged_rows(summary, "landing__orders"))
+    assert flags == [True, False, True]  # the first run, then forced
+    assert orders_judged == [2, 1, 3]
     assert run.published("select full_audit from publish_log order by published_at") == [(f,) for f in flags]
 
 

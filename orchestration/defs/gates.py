@@ -26,7 +26,8 @@ from tierflow.gates.results import GateResult
 from tierflow.gates.suites import run_suite
 from tierflow.ingest import INPUTS
 from tierflow.policy.parameters import convertible_currencies
-from tierflow.warehouse import connect, table_exists
+from tierflow.sql_safety import literal
+from tierflow.warehouse import column_names, connect, table_exists
 
 ALLOW_TAG = "tierflow/allow"
 # `tierflow run --full-refresh`: dbt rebuilds every incremental (carried) model from scratch.
@@ -58,6 +59,17 @@ def run_identity(con: duckdb.DuckDBPyConnection) -> dict[str, Any]:
     return {"run_id": run_id, "as_of": as_of, "policy_version": version}
 
 
+def judged_rows(con: duckdb.DuckDBPyConnection, name: str) -> str:
+    """What the suite of landing.<name> judges: every row on a full audit (tierflow.gates.audit), else the rows
+    this run loaded or updated in place; earlier rows were judged by the run that loaded them."""
+    relation = f"landing.{name}"
+    full_audit, run_id = con.execute("select is_full_audit, run_id from tierflow.run_parameters").fetchone()
+    if full_audit or "updated_seq" not in column_names(con, relation):
+        return relation
+    loads = f"select load_seq from landing.ingested_files where run_id = {literal(run_id)}"
+    return f"(select * from {relation} where load_seq in ({loads}) or updated_seq in ({loads}))"
+
+
 def landing_suite(
     con: duckdb.DuckDBPyConnection, tierflow: TierflowResource, name: str, as_of: date, docs
 ) -> dict | None:
@@ -68,7 +80,7 @@ def landing_suite(
         return None
     parameters = {"currencies": convertible_currencies(), "as_of_date": as_of.isoformat()}
     try:
-        outcome = run_suite(con, f"landing.{name}", load_suite(path), parameters, name=table, docs_dir=docs)
+        outcome = run_suite(con, judged_rows(con, name), load_suite(path), parameters, name=table, docs_dir=docs)
     except SuiteError as exc:
         return {"suite": table, "table": f"landing.{name}", "success": False, "error": str(exc), "failed": []}
     return suite_entry(f"landing.{name}", outcome)
