@@ -59,6 +59,9 @@ def test_every_policy_key_reaches_its_column() -> None:
         if isinstance(value, Decimal) and expected is not None:
             value, expected = Decimal(value).normalize(), Decimal(expected).normalize()
         assert value == expected, f"{key.key} -> {key.table}.{key.column}: {value!r} != {expected!r}"
+    # The run's own columns: the policy's checksum, and whether it is a full audit (written False by default).
+    assert len(written["run_parameters"].pop("policy_checksum")) == 64
+    assert written["run_parameters"].pop("is_full_audit") is False
     # Nothing but the declared keys (and the run's id and date) is in the tables.
     assert written == {"run_parameters": {"run_id": "r1", "as_of_date": date(2025, 6, 30)}, "policy_engine": {}}
     by_key = {k.key: k for k in keys}
