@@ -39,11 +39,18 @@ def differing_customers(warehouse: Path, scratch: Path) -> set[str]:
     build_model(copy, scratch / "target", "--full-refresh")
     with duckdb.connect(str(copy)) as con:
         con.execute(f"attach '{warehouse}' as live (read_only)")
+        # computed_run_id says which run computed a customer: a rebuild gives every customer its own id.
         rows = con.execute(
             f"""
-            select customer_id from (select * from live.{TABLE} except all select * from {TABLE})
+            select customer_id from (
+                select * exclude (computed_run_id) from live.{TABLE}
+                except all select * exclude (computed_run_id) from {TABLE}
+            )
             union all
-            select customer_id from (select * from {TABLE} except all select * from live.{TABLE})
+            select customer_id from (
+                select * exclude (computed_run_id) from {TABLE}
+                except all select * exclude (computed_run_id) from live.{TABLE}
+            )
             """
         ).fetchall()
     return {row[0] for row in rows}
@@ -120,3 +127,51 @@ def test_only_changed_customers_are_recomputed_and_the_table_equals_a_full_rebui
         con.execute(f"alter table {TABLE} drop column input_checksum")
     build_model(warehouse, tmp_path / "target-5")
     assert differing_customers(warehouse, tmp_path / "rebuild-5") == set()
+
+
+def test_daily_dbt_tests_judge_only_the_recomputed_customers(tmp_path: Path) -> None:
+    """The carried tables' dbt tests take `where: __changed_customers__` (macros/changed_customers.sql): after a
+    daily run they judge the customers that run recomputed, after a full build every customer."""
+    landing = tmp_path / "landing"
+    generate = ["generate", "--customers", "60", "--days", "60", "--end", END.isoformat(), "--out", str(landing)]
+    assert main(generate) == 0
+    run = Runner(tmp_path / "home")
+    warehouse = run.home / "warehouse" / "warehouse.duckdb"
+    assert run(landing, END)[0] == 0
+    assert main([*generate, "--next-days", "1"]) == 0
+    code, summary = run(landing, END + timedelta(days=1))
+    assert code == 0, summary
+
+    def duplicate_last_day(recomputed: bool) -> None:
+        """Duplicates the last row of a customer this run did (not) recompute: a unique_combination failure."""
+        with connect(warehouse) as con:
+            con.execute(
+                f"""
+                insert into {TABLE}
+                select * from {TABLE}
+                where customer_id = (
+                    select min(days.customer_id) from {TABLE} as days
+                    where days.valid_until = date '9999-12-31'
+                        and (days.computed_run_id in (select run_id from staging.stg_tierflow__run_parameters))
+                            = ?
+                ) and valid_until = date '9999-12-31'
+                """,
+                [recomputed],
+            )
+
+    def tests_pass(target: str) -> bool:
+        with warehouse_environment(warehouse):
+            invocation = dbt_cli(dbt_project()).cli(
+                ["test", "--select", MODEL, "--quiet"], target_path=tmp_path / target, raise_on_error=False
+            )
+            return invocation.wait().is_successful()
+
+    assert tests_pass("target-clean")
+    duplicate_last_day(recomputed=False)
+    assert tests_pass("target-unchanged")  # not this run's customer: left to the full audit
+    duplicate_last_day(recomputed=True)
+    assert not tests_pass("target-changed")
+    # A full build gives every customer this run's id: the tests see the whole table again.
+    build_model(warehouse, tmp_path / "target-full", "--full-refresh")
+    duplicate_last_day(recomputed=True)
+    assert not tests_pass("target-full-test")

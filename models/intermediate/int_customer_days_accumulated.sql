@@ -44,6 +44,12 @@ changed_facts as (
 
 ),
 
+run_parameters as (
+
+    select * from {{ ref('stg_tierflow__run_parameters') }}
+
+),
+
 checksums as (
 
     select
@@ -94,11 +100,14 @@ final as (
             lead(per_day.fact_date) over (partition by per_day.customer_id order by per_day.fact_date),
             {{ open_end_date() }}
         ) as valid_until,
-        checksums.input_checksum
+        checksums.input_checksum,
+        -- The run that computed the customer: tests on daily runs judge only these customers (changed_customers).
+        run_parameters.run_id as computed_run_id
 
     from per_day
     inner join checksums
         on per_day.customer_id = checksums.customer_id
+    cross join run_parameters
 
 )
 
