@@ -76,8 +76,8 @@ def test_sql_and_great_expectations_find_the_same_broken_rows(tmp_path: Path) ->
 def test_a_publish_log_from_before_overrides_stays_readable(tmp_path: Path) -> None:
 
     warehouse = tmp_path / "warehouse.duckdb"
-    old_ddl = LOG_DDL.replace(",\n    overrides varchar", "")
-    assert "overrides" not in old_ddl
+    old_ddl = LOG_DDL.replace(",\n    overrides varchar,\n    full_audit boolean", "")
+    assert "overrides" not in old_ddl and "full_audit" not in old_ddl
     with duckdb.connect(str(warehouse)) as con:
         con.execute("create schema published_state")
         con.execute(old_ddl)
@@ -96,4 +96,4 @@ def test_a_publish_log_from_before_overrides_stays_readable(tmp_path: Path) -> N
     record_publication(warehouse, [], entry)
     with duckdb.connect(str(warehouse), read_only=True) as con:
         rows = publish_log_rows(con)
-    assert [(r[0], r[-1]) for r in rows] == [("r0", None), ("r1", '{"tier_psi": "campaign"}')]
+    assert [(r[0], r[8]) for r in rows] == [("r0", None), ("r1", '{"tier_psi": "campaign"}')]
