@@ -55,7 +55,8 @@ def con(tmp_path: Path):
         # The breakers compare only once a run has published: the log holds that run.
         con.execute(LOG_DDL)
         con.execute(
-            "insert into published_state.publish_log values ('r1', '2025-06-29', 'v1', now(), '', '', '', 1, null, null)"
+            "insert into published_state.publish_log "
+            "values ('r1', '2025-06-29', 'v1', now(), '', '', '', 1, null, null)"
         )
         _tiers(con, "marts.customer_tiers", CURRENT, "2025-06-30")
         yield con
