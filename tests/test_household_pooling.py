@@ -28,13 +28,16 @@ import contextlib
 import io
 import json
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 
 from tests.conftest import ORDER_COLUMNS, PROFILE_COLUMNS, RELAXED_GATES, Runner, order, profile, write_csv
 from tierflow.cli import main
+from tierflow.ingest import INPUTS, ingest_input
 
 pytestmark = pytest.mark.slow
 
@@ -188,3 +191,45 @@ def test_pooling_by_anything_but_household_is_refused(tmp_path: Path) -> None:
     code, summary = Runner(tmp_path / "home", policy)(landing, NIGHTS[0])
     assert code == 2
     assert "pooling.by" in summary["message"]
+
+
+def test_household_columns_are_validated_and_typed_at_ingest(tmp_path: Path) -> None:
+    """Ingest alone: a valid id (64 characters at most) is kept, a blank one is '' (on their own), a file
+    without the column leaves it NULL (households unchanged); longer ids, control characters and bad dates
+    are quarantined, and the run's as-of date is recorded for memberships without household_since."""
+    landing = tmp_path / "landing"
+    rows = [
+        profile("ok", household_id="h-1", household_since="2025-02-01"),
+        profile("long_ok", household_id="x" * 64),
+        profile("alone", household_id="  "),
+        profile("too_long", household_id="x" * 65),
+        profile("control", household_id="h\x01"),
+        profile("bad_since", household_id="h-2", household_since="2025-13-01"),
+    ]
+    write_csv(landing / "profiles" / "a.csv", rows, HOUSEHOLD_COLUMNS)
+    write_csv(landing / "profiles" / "b.csv", [profile("unknown")], ["customer_id", "signup_date"])
+    warehouse = tmp_path / "wh.duckdb"
+    result = ingest_input(
+        warehouse,
+        landing,
+        INPUTS["profiles"],
+        timezone="UTC",
+        currency="CNY",
+        currencies=["CNY"],
+        run_id="test",
+        as_of=date(2025, 6, 30),
+    )
+    assert result.total("rows_read") == 7
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        accepted = con.execute(
+            "select customer_id, household_id, cast(household_since as varchar), cast(loaded_as_of as varchar) "
+            "from landing.profiles order by customer_id"
+        ).fetchall()
+        quarantined = con.execute("select reason, source_row from landing.quarantine order by source_row").fetchall()
+    assert accepted == [
+        ("alone", "", None, "2025-06-30"),
+        ("long_ok", "x" * 64, None, "2025-06-30"),
+        ("ok", "h-1", "2025-02-01", "2025-06-30"),
+        ("unknown", None, None, "2025-06-30"),
+    ]
+    assert quarantined == [("invalid_household_id", 4), ("invalid_household_id", 5), ("unparseable_date", 6)]
