@@ -35,6 +35,7 @@ notices:
   approaching_upgrade: {within_share: 0.15}
   downgrade_warning: {days_before_evaluation: 21}
   points_expiring: {days_before: 14, min_points: 5}
+pooling: {by: household}
 """
 
 
@@ -47,7 +48,7 @@ def _written(con: duckdb.DuckDBPyConnection, table: str) -> dict:
 def test_every_policy_key_reaches_its_column() -> None:
     policy = parse_policy(POLICY)
     keys = parameters(policy)
-    assert len(keys) == 31 and len({(k.table, k.column) for k in keys}) == 31
+    assert len(keys) == 32 and len({(k.table, k.column) for k in keys}) == 32
     with duckdb.connect() as con:
         write_run_parameters(con, run_id="r1", as_of=date(2025, 6, 30), policy=policy)
         written = {table: _written(con, table) for table in ("run_parameters", "policy_engine")}
@@ -68,6 +69,7 @@ def test_every_policy_key_reaches_its_column() -> None:
     assert by_key["rfm.window"].column == "rfm_window_days" and by_key["rfm.window"].value == 365
     assert by_key["lifecycle.new_days"].value == 11 and by_key["downgrade.max_drop"].value == 2
     assert by_key["notices.approaching_upgrade.within_spend"].value is None  # the other distance is given
+    assert by_key["pooling.by"].column == "pooling_by" and by_key["pooling.by"].value == "household"
 
 
 def test_a_section_left_out_writes_its_keys_as_null() -> None:

@@ -1,5 +1,5 @@
 """The same dbt project on DuckDB, PostgreSQL and Apache Spark: one landing zone, three engines, identical
-published tables row for row (money to the cent), tier notices included."""
+published tables row for row (money to the cent), tier notices and household pooling included."""
 
 from __future__ import annotations
 
@@ -30,6 +30,25 @@ NOTICES = {
 def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("targets") / "landing"
     generate_landing(root, customers=300, days=400, seed=5, end=AS_OF, dirty_rate=0.01)
+    # A later profile file puts 80 members into 40 two-member households (half of them since a date, the
+    # others from the run that loads the file), so the engines also pool.
+    households = root / "profiles" / "zz_households.csv"
+    with duckdb.connect() as con:
+        con.execute(
+            f"""
+            copy (
+                select *, 'h' || cast((n + 1) // 2 as varchar) as household_id,
+                    case when n % 4 < 2 then '2025-09-01' else '' end as household_since
+                from (
+                    select *, row_number() over (order by customer_id) as n
+                    from read_csv('{root}/profiles/*.csv', all_varchar = true)
+                    where customer_id is not null
+                    qualify row_number() over (partition by customer_id order by signup_date) = 1
+                )
+                where n <= 80
+            ) to '{households}' (header)
+            """
+        )
     return root
 
 
@@ -44,7 +63,7 @@ def engine_database() -> Iterator[str]:
 def policy(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = policy_with_gates(tmp_path_factory.mktemp("policy") / "notices.yml", **RELAXED_GATES)
     policy = yaml.safe_load(path.read_text(encoding="utf-8"))
-    path.write_text(yaml.safe_dump({**policy, "notices": NOTICES}), encoding="utf-8")
+    path.write_text(yaml.safe_dump({**policy, "notices": NOTICES, "pooling": {"by": "household"}}), encoding="utf-8")
     return path
 
 
@@ -61,6 +80,8 @@ def duckdb_run(landing: Path, policy: Path, tmp_path_factory: pytest.TempPathFac
     runner = run_on("duckdb", landing, tmp_path_factory.mktemp("duckdb") / "home", policy)
     kinds = {r[0] for r in runner.published("select distinct notice_type from tier_notices")}
     assert kinds == set(NOTICES), "every notice type must be compared"
+    (pooled,) = runner.published("select count(*) from customer_tiers where household_members = 2")[0]
+    assert pooled >= 60, "households must be compared"
     return runner
 
 

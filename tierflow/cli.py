@@ -458,22 +458,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _refuse(args: argparse.Namespace, message: str, code: int) -> int:
+    """One line on stderr; with --json also the error object on stdout, so a piped run sees why."""
+    _err(f"tierflow: {message}")
+    if getattr(args, "json", False):
+        print(json.dumps({"status": "error", "exit_code": code, "message": message}))
+    return code
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
     except HomeLockedError as exc:
-        _err(f"tierflow: {exc}")
-        return EXIT_FAILED
+        return _refuse(args, str(exc), EXIT_FAILED)
     except (PolicyError, SettingsError, ValueError) as exc:
-        _err(f"tierflow: {exc}")
-        return EXIT_BAD_INPUT
+        return _refuse(args, str(exc), EXIT_BAD_INPUT)
     except KeyboardInterrupt:
-        _err("tierflow: interrupted")
-        return EXIT_FAILED
+        return _refuse(args, "interrupted", EXIT_FAILED)
     except Exception as exc:  # the last line of defence: one clear line, never a traceback
-        _err(f"tierflow: {describe_failure(exc, getattr(args, 'home', None) or Settings.from_env().home)}")
-        return EXIT_FAILED
+        home = getattr(args, "home", None) or Settings.from_env().home
+        return _refuse(args, describe_failure(exc, home), EXIT_FAILED)
 
 
 if __name__ == "__main__":

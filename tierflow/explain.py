@@ -101,7 +101,9 @@ def threshold_checks(row: dict[str, Any]) -> list[dict[str, Any]]:
             threshold = row.get(f"{prefix}{metric}")
             if threshold is None or value_column not in row:
                 continue
-            value = row[value_column]
+            # With pooling, thresholds are met on the household's figures (points stay the member's own).
+            pooled = row.get("household_id") is not None and row.get(f"household_{value_column}") is not None
+            value = row[f"household_{value_column}"] if pooled else row[value_column]
             checks.append(
                 {
                     "scope": scope,
@@ -110,6 +112,7 @@ def threshold_checks(row: dict[str, Any]) -> list[dict[str, Any]]:
                     "threshold": threshold,
                     "value": value,
                     "met": value is not None and value >= threshold,
+                    "pooled": pooled,
                 }
             )
     return checks
@@ -176,11 +179,16 @@ def explanation_lines(row: dict[str, Any]) -> list[str]:
         f"  why        {_why(row)}",
         f"  figures    {figures} over {_period(row)}",
     ]
+    if row.get("household_id") is not None:
+        lines.append(
+            f"  household  {row['household_id']}, {row['household_members']:,} members: spend "
+            f"{_number(row['household_qualifying_spend'])}, {row['household_qualifying_orders']:,} order(s) pooled"
+        )
     for check in threshold_checks(row):
         label = f"{check['tier']} {'keep ' if check['scope'] == 'keep' else ''}{check['metric']}"
         lines.append(
             f"  {check['scope']:<10} {label:<24} {_number(check['threshold']):>12}  vs {_number(check['value']):>12}"
-            f"  {'met' if check['met'] else 'not met'}"
+            f"  {'met' if check['met'] else 'not met'}{' (household)' if check['pooled'] else ''}"
         )
     keeps = str(row["keep_condition"])
     if row.get("next_evaluation_date"):

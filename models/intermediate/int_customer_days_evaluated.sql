@@ -38,6 +38,12 @@ tiers as (
 
 ),
 
+memberships as (
+
+    select * from {{ ref('int_household_memberships_dated') }}
+
+),
+
 -- 0, 1, ... up to the longest stretch any customer steps through (at most 10,000 days in one run), from a
 -- cross join of digits: portable, where a recursive series is not (and needs no recursion limit).
 digits as (
@@ -186,28 +192,96 @@ measured as (
 
 ),
 
-ranked as (
+-- With pooling by household: the household each customer belongs to on each day, and the household's
+-- figures that day, the sums of its members' own figures (each over their own windows).
+housed as (
 
     select
         measured.customer_id,
         measured.day_index,
+        measured.day_date,
+        memberships.household_id
+
+    from measured
+    cross join engine
+    inner join memberships
+        on measured.customer_id = memberships.customer_id
+        and measured.day_date >= memberships.valid_from
+        and measured.day_date < memberships.valid_until
+    where engine.pooling_by = 'household'
+
+),
+
+households as (
+
+    select
+        housed.household_id,
+        housed.day_date,
+        count(*) as household_members,
+        sum(measured.period_spend) as period_spend,
+        sum(measured.period_orders) as period_orders,
+        sum(measured.period_points) as period_points,
+        sum(measured.previous_period_spend) as previous_period_spend,
+        sum(measured.previous_period_orders) as previous_period_orders,
+        sum(measured.previous_period_points) as previous_period_points,
+        sum(measured.inactivity_window_spend) as inactivity_window_spend
+
+    from housed
+    inner join measured
+        on housed.customer_id = measured.customer_id
+        and housed.day_index = measured.day_index
+    group by housed.household_id, housed.day_date
+
+),
+
+-- The figures a customer enters, keeps and is lifted on: the household's where pooled, else their own.
+qualifying as (
+
+    select
+        measured.customer_id,
+        measured.day_index,
+        housed.household_id,
+        households.household_members,
+        coalesce(households.period_spend, measured.period_spend) as qualifying_spend,
+        coalesce(households.period_orders, measured.period_orders) as qualifying_orders,
+        coalesce(households.period_points, measured.period_points) as qualifying_points,
+        coalesce(households.previous_period_spend, measured.previous_period_spend) as qualifying_previous_spend,
+        coalesce(households.previous_period_orders, measured.previous_period_orders) as qualifying_previous_orders,
+        coalesce(households.previous_period_points, measured.previous_period_points) as qualifying_previous_points,
+        coalesce(households.inactivity_window_spend, measured.inactivity_window_spend) as qualifying_inactivity_spend
+
+    from measured
+    left join housed
+        on measured.customer_id = housed.customer_id
+        and measured.day_index = housed.day_index
+    left join households
+        on housed.household_id = households.household_id
+        and housed.day_date = households.day_date
+
+),
+
+ranked as (
+
+    select
+        qualifying.customer_id,
+        qualifying.day_index,
         max(case
-            when {{ meets_thresholds('tiers', '', 'measured.period_spend', 'measured.period_orders',
-                'measured.period_points') }} then tiers.tier_rank
+            when {{ meets_thresholds('tiers', '', 'qualifying.qualifying_spend', 'qualifying.qualifying_orders',
+                'qualifying.qualifying_points') }} then tiers.tier_rank
         end) as entry_rank,
         -- Keeping looks at the period so far and, for calendar and membership years, the year just completed.
         max(case
-            when {{ meets_thresholds('tiers', 'keep_', 'measured.period_spend', 'measured.period_orders',
-                'measured.period_points') }}
-                or {{ meets_thresholds('tiers', 'keep_', 'measured.previous_period_spend',
-                    'measured.previous_period_orders', 'measured.previous_period_points') }}
+            when {{ meets_thresholds('tiers', 'keep_', 'qualifying.qualifying_spend', 'qualifying.qualifying_orders',
+                'qualifying.qualifying_points') }}
+                or {{ meets_thresholds('tiers', 'keep_', 'qualifying.qualifying_previous_spend',
+                    'qualifying.qualifying_previous_orders', 'qualifying.qualifying_previous_points') }}
                 then tiers.tier_rank
         end) as keep_rank,
         count(*) as tier_count
 
-    from measured
+    from qualifying
     cross join tiers
-    group by measured.customer_id, measured.day_index
+    group by qualifying.customer_id, qualifying.day_index
 
 ),
 
@@ -220,7 +294,7 @@ final as (
         {{ day_number('measured.day_date') }} as day_number,
         ranked.entry_rank,
         greatest(ranked.keep_rank, ranked.entry_rank) as keep_rank,
-        (measured.downgrade_inactive_days is not null and measured.inactivity_window_spend <= 0) as is_inactive,
+        (measured.downgrade_inactive_days is not null and qualifying.qualifying_inactivity_spend <= 0) as is_inactive,
         measured.next_anchor_date,
         {{ day_number('measured.next_anchor_date') }} as next_anchor_day_number,
         measured.has_state,
@@ -234,12 +308,20 @@ final as (
         cast(measured.period_spend as numeric(18, 2)) as period_spend,
         cast(measured.period_orders as integer) as period_orders,
         cast(measured.period_points as bigint) as period_points,
-        measured.period_start_date
+        measured.period_start_date,
+        qualifying.household_id,
+        cast(qualifying.household_members as integer) as household_members,
+        cast(qualifying.qualifying_spend as numeric(18, 2)) as qualifying_spend,
+        cast(qualifying.qualifying_orders as integer) as qualifying_orders,
+        cast(qualifying.qualifying_points as bigint) as qualifying_points
 
     from measured
     inner join ranked
         on measured.customer_id = ranked.customer_id
         and measured.day_index = ranked.day_index
+    inner join qualifying
+        on measured.customer_id = qualifying.customer_id
+        and measured.day_index = qualifying.day_index
 
 )
 

@@ -63,6 +63,10 @@ current_state as (
         stepped.next_evaluation_date,
         spine.entry_rank,
         spine.period_spend,
+        spine.household_id,
+        spine.household_members,
+        spine.qualifying_spend as household_qualifying_spend,
+        spine.qualifying_orders as household_qualifying_orders,
         run_parameters.as_of_date,
         -- The spend that will still be in the qualification window at the next evaluation counts from here.
         case
@@ -133,6 +137,40 @@ measured as (
 
 ),
 
+-- What keeps the tier: the member's own keep-window figures, or with pooling their household's (the sums of
+-- its members' own), and inactivity only when no member spent.
+household_keeping as (
+
+    select
+        household_id,
+        sum(keep_window_spend) as keep_window_spend,
+        sum(keep_window_orders) as keep_window_orders,
+        sum(keep_window_points) as keep_window_points,
+        min(case when is_inactive_at_evaluation then 1 else 0 end) = 1 as is_inactive_at_evaluation
+
+    from measured
+    where household_id is not null
+    group by household_id
+
+),
+
+keeping as (
+
+    select
+        measured.customer_id,
+        {%- for measure in ['spend', 'orders', 'points'] %}
+        coalesce(household_keeping.keep_window_{{ measure }}, measured.keep_window_{{ measure }})
+            as keep_window_{{ measure }},
+        {%- endfor %}
+        coalesce(household_keeping.is_inactive_at_evaluation, measured.is_inactive_at_evaluation)
+            as is_inactive_at_evaluation
+
+    from measured
+    left join household_keeping
+        on measured.household_id = household_keeping.household_id
+
+),
+
 -- The rank the next evaluation would leave on the figures so far (no further spend): the highest tier whose
 -- keep thresholds hold over the keep window, at most max_drop below, or the lowest after inactivity. It
 -- decides the target tier of a downgrade warning.
@@ -141,17 +179,19 @@ projected as (
     select
         measured.customer_id,
         case
-            when max(case when measured.is_inactive_at_evaluation then 1 else 0 end) = 1 then 1
+            when max(case when keeping.is_inactive_at_evaluation then 1 else 0 end) = 1 then 1
             else greatest(
                 max(case
-                    when {{ meets_thresholds('tiers', 'keep_', 'measured.keep_window_spend',
-                        'measured.keep_window_orders', 'measured.keep_window_points') }} then tiers.tier_rank
+                    when {{ meets_thresholds('tiers', 'keep_', 'keeping.keep_window_spend',
+                        'keeping.keep_window_orders', 'keeping.keep_window_points') }} then tiers.tier_rank
                 end),
                 max(measured.tier_rank) - coalesce(max(engine.downgrade_max_drop), count(*))
             )
         end as evaluated_tier_rank
 
     from measured
+    inner join keeping
+        on measured.customer_id = keeping.customer_id
     cross join tiers
     cross join engine
     group by measured.customer_id
@@ -174,14 +214,22 @@ final as (
         -- The lowest tier needs no keeping.
         case
             when measured.tier_rank > 1 and computed.keep_min_spend is not null
-                then cast(greatest(computed.keep_min_spend - measured.keep_window_spend, 0) as numeric(18, 2))
+                then cast(greatest(computed.keep_min_spend - keeping.keep_window_spend, 0) as numeric(18, 2))
         end as keep_spend_gap,
         cast(measured.points_balance as bigint) as points_balance,
         cast(measured.points_earned_365d as bigint) as points_earned_365d,
         cast(measured.points_expiring_30d as bigint) as points_expiring_30d,
-        cast(least(projected.evaluated_tier_rank, measured.tier_rank) as integer) as evaluated_tier_rank
+        cast(least(projected.evaluated_tier_rank, measured.tier_rank) as integer) as evaluated_tier_rank,
+        measured.household_id,
+        measured.household_members,
+        case when measured.household_id is not null
+            then cast(measured.household_qualifying_spend as numeric(18, 2)) end as household_qualifying_spend,
+        case when measured.household_id is not null
+            then cast(measured.household_qualifying_orders as integer) end as household_qualifying_orders
 
     from measured
+    inner join keeping
+        on measured.customer_id = keeping.customer_id
     inner join projected
         on measured.customer_id = projected.customer_id
     inner join tiers as computed

@@ -59,7 +59,9 @@ final as (
         next_tier.tier_code as next_tier,
         case
             when next_tier.min_spend is not null
-                then cast(greatest(next_tier.min_spend - tiered.qualifying_spend, 0) as numeric(18, 2))
+                then cast(greatest(
+                    next_tier.min_spend - coalesce(tiered.household_qualifying_spend, tiered.qualifying_spend), 0
+                ) as numeric(18, 2))
         end as spend_to_next_tier,
         lifecycle.lifecycle_stage,
         profiles.has_profile,
@@ -70,6 +72,10 @@ final as (
         tiered.points_balance,
         tiered.points_earned_365d,
         tiered.points_expiring_30d,
+        tiered.household_id,
+        tiered.household_members,
+        tiered.household_qualifying_spend,
+        tiered.household_qualifying_orders,
         run_parameters.policy_version,
         run_parameters.run_id
 

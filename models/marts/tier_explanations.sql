@@ -1,7 +1,7 @@
 -- Why each customer holds their tier: when and why it was reached (the latest tier change), the thresholds
 -- of the tier held (to enter and to keep it) and of the next one against the customer's own figures over the
--- qualification period, the next evaluation and what keeps or lifts the tier. Support and CRM read it;
--- `tierflow explain` prints the same row.
+-- qualification period (with pooling, the household's beside them), the next evaluation and what keeps or
+-- lifts the tier. Support and CRM read it; `tierflow explain` prints the same row.
 with
 
 customer_tiers as (
@@ -47,7 +47,10 @@ as_of_figures as (
         days.customer_id,
         days.period_spend as qualifying_spend,
         days.period_orders as qualifying_orders,
-        days.period_points as qualifying_points
+        days.period_points as qualifying_points,
+        -- Pooled where the member's household pools (else their own): what thresholds are met on.
+        days.qualifying_orders as threshold_orders,
+        days.qualifying_points as threshold_points
 
     from days
     cross join run_parameters
@@ -106,11 +109,11 @@ final as (
         customer_tiers.spend_to_next_tier,
         case
             when next_tier.min_orders is not null
-                then cast(greatest(next_tier.min_orders - as_of_figures.qualifying_orders, 0) as integer)
+                then cast(greatest(next_tier.min_orders - as_of_figures.threshold_orders, 0) as integer)
         end as orders_to_next_tier,
         case
             when next_tier.min_points is not null
-                then cast(greatest(next_tier.min_points - as_of_figures.qualifying_points, 0) as bigint)
+                then cast(greatest(next_tier.min_points - as_of_figures.threshold_points, 0) as bigint)
         end as points_to_next_tier,
         case
             when customer_tiers.tier <> customer_tiers.computed_tier
@@ -126,6 +129,10 @@ final as (
             when next_tier.match_mode = 'any' then 'reach any one threshold of the next tier: upgrade at once'
             else 'reach every threshold of the next tier: upgrade at once'
         end as lift_condition,
+        customer_tiers.household_id,
+        customer_tiers.household_members,
+        customer_tiers.household_qualifying_spend,
+        customer_tiers.household_qualifying_orders,
         customer_tiers.policy_version,
         customer_tiers.run_id
 

@@ -24,7 +24,8 @@ final as (
         cast(notice_upgrade_within_share as numeric(5, 4)) as notice_upgrade_within_share,
         cast(notice_downgrade_days_before as integer) as notice_downgrade_days_before,
         cast(notice_points_days_before as integer) as notice_points_days_before,
-        cast(notice_points_min_points as integer) as notice_points_min_points
+        cast(notice_points_min_points as integer) as notice_points_min_points,
+        pooling_by
 
     from source
 

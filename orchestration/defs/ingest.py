@@ -18,6 +18,7 @@ from tierflow.publish.state import prepare_published_state
 from tierflow.warehouse import connect
 
 OWNERS = ["team:data-platform"]
+RUN_PARAMETERS_KEY = dg.AssetKey(["tierflow", "run_parameters"])
 
 
 def landing_key(spec: InputSpec) -> dg.AssetKey:
@@ -28,6 +29,8 @@ def landing_key(spec: InputSpec) -> dg.AssetKey:
 def build_ingest_asset(spec: InputSpec) -> dg.AssetsDefinition:
     @dg.asset(
         key=landing_key(spec),
+        # After the run parameters: a landing row records the as-of date of the run that loaded it.
+        deps=[RUN_PARAMETERS_KEY],
         group_name="ingest",
         kinds={"duckdb", "csv", "parquet"},
         owners=OWNERS,
@@ -41,6 +44,8 @@ def build_ingest_asset(spec: InputSpec) -> dg.AssetsDefinition:
     )
     def _ingest(context: dg.AssetExecutionContext, tierflow: TierflowResource) -> dg.MaterializeResult:
         policy = tierflow.load_policy()
+        with connect(tierflow.layout.warehouse, read_only=True) as con:
+            (as_of,) = con.execute("select as_of_date from tierflow.run_parameters").fetchone()
         try:
             result = ingest_input(
                 tierflow.layout.warehouse,
@@ -50,6 +55,7 @@ def build_ingest_asset(spec: InputSpec) -> dg.AssetsDefinition:
                 currency=policy.currency,
                 currencies=convertible_currencies(),
                 run_id=context.run.run_id,
+                as_of=as_of,
                 progress=context.log.info,
             )
         except LandingFileError as exc:

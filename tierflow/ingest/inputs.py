@@ -32,6 +32,9 @@ class TypedColumn:
     name: str
     kind: Kind = "text"
     wrap: str = "{v}"
+    # The value when the file lacks the column, if it must differ from a blank one (otherwise the wrapped NULL):
+    # a profile file without household_id leaves households as they were, a blank one leaves the household.
+    absent: str | None = None
 
     @property
     def sql_type(self) -> str:
@@ -149,6 +152,8 @@ PROFILES = InputSpec(
         "email",
         "phone",
         "marketing_opt_in",
+        "household_id",
+        "household_since",
     ),
     key="customer_id",
     columns=(
@@ -163,6 +168,9 @@ PROFILES = InputSpec(
         TypedColumn("email"),
         TypedColumn("phone"),
         TypedColumn("marketing_opt_in", "boolean"),
+        # '' when given blank (the member is on their own), NULL when the file has no such column.
+        TypedColumn("household_id", wrap="coalesce({v}, '')", absent="cast(null as varchar)"),
+        TypedColumn("household_since", "date"),
     ),
     rules=(
         Rule("missing_customer_id", "customer_id is null"),
@@ -171,6 +179,8 @@ PROFILES = InputSpec(
         # One day of slack: signup dates are local dates and $now is in UTC.
         Rule("future_date", "signup_date > cast($now as date) + 1"),
         Rule("unparseable_boolean", "{marketing_opt_in} is not null and marketing_opt_in is null"),
+        Rule("invalid_household_id", "length(household_id) > 64 or regexp_matches(household_id, '[\\x00-\\x1f\\x7f]')"),
+        Rule("unparseable_date", "{household_since} is not null and household_since is null"),
     ),
     later_duplicates="update",
 )

@@ -20,7 +20,7 @@ import time
 from collections.abc import Callable
 from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import duckdb
@@ -56,6 +56,9 @@ LINEAGE_COLUMNS = (
     # The load_seq of the file whose newer version last changed the row in place (null: never updated): with
     # load_seq it tells the carried tables which rows changed since they were built.
     ("updated_seq", "bigint"),
+    # The as-of date of the run that loaded the row: a household membership without household_since counts
+    # from it (null when loaded outside a pipeline run).
+    ("loaded_as_of", "date"),
 )
 
 SCHEMA_DDL = """
@@ -182,7 +185,9 @@ def ensure_landing_schema(con: duckdb.DuckDBPyConnection) -> None:
         columns = [(c.name, c.sql_type) for c in spec.columns] + list(LINEAGE_COLUMNS)
         ddl = ", ".join(f"{name} {sql_type}" for name, sql_type in columns)
         con.execute(f"create table if not exists landing.{spec.name} ({ddl})")
-        con.execute(f"alter table landing.{spec.name} add column if not exists updated_seq bigint")
+        # Homes created before a column existed gain it (empty for the rows loaded before).
+        for name, sql_type in columns:
+            con.execute(f"alter table landing.{spec.name} add column if not exists {name} {sql_type}")
 
 
 def _bind(sql: str, values: dict) -> dict:
@@ -549,8 +554,10 @@ def _write_batch(
     judged = " and (b.file_index, b.source_row) not in (select (file_index, source_row) from verdicts)"
     names = [c.name for c in spec.columns] + ["extra_columns", "row_hash"]
     accept = f"""
-        insert into {table} ({", ".join(names)}, file_sha256, source_file, source_row, load_seq, ingested_at)
-        select {", ".join(f"b.{n}" for n in names)}, f.file_sha256, f.source_file, b.source_row, f.load_seq, $now
+        insert into {table} ({", ".join(names)}, file_sha256, source_file, source_row, load_seq, ingested_at,
+            loaded_as_of)
+        select {", ".join(f"b.{n}" for n in names)}, f.file_sha256, f.source_file, b.source_row, f.load_seq, $now,
+            cast($as_of as date)
         from batch as b join chunk_files as f using (file_index)
         where b.rule_reason is null{judged if has_verdicts else ""}
     """
@@ -653,6 +660,7 @@ def ingest_input(
     currencies: list[str],
     run_id: str | None = None,
     now: datetime | None = None,
+    as_of: date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> IngestResult:
     """Ingest every new file of one input. Raises LandingFileError before loading anything when any new
@@ -664,7 +672,7 @@ def ingest_input(
             return result
         raise LandingFileError(f"{input_dir}: missing; the landing directory must hold {spec.name}/")
     now = (now or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-    params = {"now": now, "currency": currency, "currencies": sorted(set(currencies) | {currency})}
+    params = {"now": now, "as_of": as_of, "currency": currency, "currencies": sorted(set(currencies) | {currency})}
 
     # The connection keeps the run's memory limit and spills into the home (tierflow.warehouse); the
     # order of rows in landing tables means nothing (every row carries its record number), so it is not kept.

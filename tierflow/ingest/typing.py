@@ -92,9 +92,10 @@ def _typed(kind: Kind, raw: str, source_type: str) -> str:
 def column_sql(column: TypedColumn, raw: str | None, source_type: str | None) -> str:
     """The typed landing value of `column`; `raw` is the quoted source column, None when the file lacks it.
     A Parquet column of a type `misfit` refuses never gets here."""
-    value = (
-        f"cast(null as {column.sql_type})"
-        if raw is None or source_type is None
-        else _typed(column.kind, raw, source_type)
-    )
+    if raw is None or source_type is None:
+        if column.absent is not None:
+            return column.absent
+        value = f"cast(null as {column.sql_type})"
+    else:
+        value = _typed(column.kind, raw, source_type)
     return column.wrap.replace("{v}", value)

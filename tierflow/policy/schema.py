@@ -173,6 +173,13 @@ class Tier(_Strict):
         return self
 
 
+class Pooling(_Strict):
+    """Members of a household qualify together: each enters, keeps and is lifted on the sums of the current
+    members' own qualifying figures. Off unless `by` is given."""
+
+    by: Literal["household"] | None = Field(None, json_schema_extra=column("policy_engine.pooling_by"))
+
+
 class Policy(_Strict):
     version: str = Field(
         min_length=1,
@@ -197,6 +204,7 @@ class Policy(_Strict):
     overrides: str | None = Field(None, min_length=1, max_length=500)
     gates: Gates = Gates()  # quality gate thresholds, see tierflow/policy/gates.py
     notices: Notices = Notices()  # advance notices for the CRM, see tierflow/policy/notices.py
+    pooling: Pooling = Pooling()  # household pooling, off by default
 
     @field_validator("timezone")
     @classmethod
