@@ -43,10 +43,10 @@ def _backfill_command(home: Path, landing: Path) -> list[str]:
     ]  # fmt: skip
 
 
-def _backfill(home: Path, landing: Path) -> tuple[int, str]:
+def _backfill(home: Path, landing: Path, *flags: str) -> tuple[int, str]:
     stderr = io.StringIO()
     with contextlib.redirect_stderr(stderr):
-        code = main([*_backfill_command(home, landing)])
+        code = main([*_backfill_command(home, landing), *flags])
     return code, stderr.getvalue()
 
 
@@ -115,11 +115,15 @@ def test_killed_backfill_resumes_and_equals_daily_runs(landing: Path, tmp_path: 
     assert any(line.startswith(f"[1/3] {DAYS[0]}: published") for line in seen), "".join(seen)
     assert _published_as_of(home) == {DAYS[0]}
 
-    code, log = _backfill(home, landing)
+    # Resumed rebuilding the carried tables (on its first date) and auditing in full: the same tables.
+    code, log = _backfill(home, landing, "--full-refresh", "--full-audit")
     assert code == 0, log
     assert f"1 already published (skipped: {DAYS[0]}), 2 to run" in log
     assert f"backfill {DAYS[0]} → {DAYS[-1]} complete" in log
     assert _published_as_of(home) == set(DAYS)
+    with duckdb.connect(str(home / "published" / "tierflow.duckdb"), read_only=True) as con:
+        audits = con.execute("select cast(as_of_date as varchar), full_audit from publish_log").fetchall()
+    assert {day: audit for day, audit in audits if day != DAYS[0]} == {DAYS[1]: True, DAYS[2]: True}
     backfilled, expected = _published_content(home), _published_content(daily.home)
     assert set(backfilled) == set(expected) == set(DAYS)
     for day in DAYS:

@@ -42,8 +42,12 @@ def backfill(
     *,
     log: Callable[[str], None],
     verbose: bool = False,
+    full_refresh: bool = False,
+    full_audit: bool = False,
 ) -> int:
-    """Run every date not yet published, in order; the exit code of the first one that fails, else 0."""
+    """Run every date not yet published, in order; the exit code of the first one that fails, else 0.
+    `full_refresh` rebuilds the carried tables on the first date run (the others carry them on from there);
+    `full_audit` makes every run a full audit."""
     if end < start:
         log(f"tierflow: --to {end} is before --from {start}")
         return EXIT_BAD_INPUT
@@ -68,7 +72,9 @@ def backfill(
     for i, day in enumerate(todo, start=1):
         log(f"[{i}/{len(todo)}] {day}: running …")
         try:
-            summary = run_pipeline(settings, day, verbose=verbose)
+            summary = run_pipeline(
+                settings, day, verbose=verbose, full_refresh=full_refresh and i == 1, full_audit=full_audit
+            )
         except KeyboardInterrupt:
             log(f"[{i}/{len(todo)}] {day}: interrupted. Resume with: {resume}")
             return EXIT_FAILED

@@ -270,7 +270,15 @@ def cmd_backfill(args: argparse.Namespace) -> int:
     )
     load_policy(settings.policy)
     with run_lock(settings.layout, command_line()):
-        return backfill(settings, args.start, args.end, log=_err, verbose=args.verbose)
+        return backfill(
+            settings,
+            args.start,
+            args.end,
+            log=_err,
+            verbose=args.verbose,
+            full_refresh=args.full_refresh,
+            full_audit=args.full_audit,
+        )
 
 
 def cmd_explain(args: argparse.Namespace) -> int:
@@ -437,6 +445,15 @@ def build_parser() -> argparse.ArgumentParser:
     back.add_argument("--home", type=Path, help="tierflow home (default $TIERFLOW_HOME or ./tierflow_home)")
     back.add_argument("--policy", type=Path, help="tier policy YAML (default: the shipped policy)")
     back.add_argument("--expectations", type=Path, help="directory of Great Expectations suites")
+    back.add_argument(
+        "--full-refresh",
+        action="store_true",
+        help="the first date run rebuilds every carried table from scratch (e.g. after restoring an old "
+        "warehouse); the later dates carry them on from there",
+    )
+    back.add_argument(
+        "--full-audit", action="store_true", help="every run of the backfill is a full audit (see run --full-audit)"
+    )
     back.add_argument("-v", "--verbose", action="store_true", help="log every step (stderr)")
     back.set_defaults(func=cmd_backfill)
 
