@@ -14,6 +14,8 @@ import sys
 
 import dagster as dg
 
+from tierflow.faults import carried_state_fault_point
+
 DBT_PROGRESS = re.compile(r"(START sql|OK created|ERROR|FAIL|WARN|Completed|Done\.|Finished running)")
 # dagster-dbt's notes about how it selected models: useful when debugging, noise otherwise.
 DAGSTER_DBT_NOISE = re.compile(r"^(A dbt subsetted execution|Running dbt command|Finished dbt command)")
@@ -32,6 +34,7 @@ class DbtEchoFilter(io.TextIOBase):
         for line in text.splitlines():
             if line.strip() and (self.verbose or DBT_PROGRESS.search(line)):
                 sys.stderr.write(f"  dbt | {line.strip()}\n")
+            carried_state_fault_point(line)
         return len(text)
 
 

@@ -9,6 +9,7 @@ a fault point costs one environment lookup.
 from __future__ import annotations
 
 import os
+import re
 import signal
 
 from tierflow.settings import internal_value
@@ -20,3 +21,16 @@ def fault_point(name: str) -> None:
         if os.getpgrp() == os.getpid():
             os.killpg(os.getpgrp(), signal.SIGKILL)
         os.kill(os.getpid(), signal.SIGKILL)
+
+
+# dbt's progress lines for a carried (incremental) model: it starts updating it, or has committed the update.
+_CARRIED_PROGRESS = re.compile(r"\b(START|OK created) sql incremental model \S*?\.?(\w+)\s")
+
+
+def carried_state_fault_point(dbt_line: str) -> None:
+    """`updating.<model>` as dbt reports that it starts updating a carried table (the kill lands while the
+    update runs, before its transaction commits), `updated.<model>` once it reports the update committed and
+    before the models that read it run."""
+    found = _CARRIED_PROGRESS.search(dbt_line)
+    if found:
+        fault_point(f"{'updating' if found.group(1) == 'START' else 'updated'}.{found.group(2)}")
