@@ -8,6 +8,8 @@ import functools
 import io
 import json
 import os
+import subprocess
+import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
@@ -134,9 +136,8 @@ class Runner:
         self.home = home
         self.policy = policy or relaxed_policy()
 
-    def __call__(self, landing: Path, as_of: date | str, *extra: str) -> tuple[int, dict]:
-        stdout = io.StringIO()
-        args = [
+    def arguments(self, landing: Path, as_of: date | str, *extra: str) -> list[str]:
+        return [
             "run",
             "--landing",
             str(landing),
@@ -148,10 +149,26 @@ class Runner:
             *(["--policy", str(self.policy)] if "--policy" not in extra else []),
             *extra,
         ]
+
+    def __call__(self, landing: Path, as_of: date | str, *extra: str) -> tuple[int, dict]:
+        stdout = io.StringIO()
         with contextlib.redirect_stdout(stdout):
-            code = main(args)
+            code = main(self.arguments(landing, as_of, *extra))
         text = stdout.getvalue()
         return code, (json.loads(text) if text.strip() else {})
+
+    def start(self, landing: Path, as_of: date | str, *extra: str) -> Callable[[], tuple[int, dict]]:
+        """The same run in a `tierflow` process of its own, started now: call the result to wait for it.
+        Lets a test run two homes at once (one run is mostly one busy core)."""
+        command = [sys.executable, "-m", "tierflow.cli", *self.arguments(landing, as_of, *extra)]
+        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+
+        def wait() -> tuple[int, dict]:
+            out, err = process.communicate()
+            assert out.strip() or process.returncode == 0, f"no summary (exit {process.returncode}):\n{err[-3000:]}"
+            return process.returncode, (json.loads(out) if out.strip() else {})
+
+        return wait
 
     @property
     def published_duckdb(self) -> Path:

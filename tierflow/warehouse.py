@@ -6,6 +6,7 @@ opened here is short-lived and closed before the next step, so dbt never finds t
 
 from __future__ import annotations
 
+import math
 import os
 import shutil
 from collections.abc import Iterator
@@ -50,7 +51,16 @@ def max_spill_gb(home_root: Path) -> float:
     configured = Settings.from_env().max_spill_gb
     if configured is not None:
         return configured
-    return min(DEFAULT_MAX_SPILL_GB, free_disk_gb(temp_directory(home_root)) / 2)
+    return _stable(min(DEFAULT_MAX_SPILL_GB, free_disk_gb(temp_directory(home_root)) / 2))
+
+
+def _stable(gb: float) -> float:
+    """Half the free disk, rounded down to a whole GB (to 1/64 GB below one): the bound reaches dbt-duckdb's
+    profile, and dbt re-parses the whole project (seconds) whenever a profile value differs from the last run's,
+    so a bound that followed every megabyte of free disk would defeat partial parsing on every run."""
+    step = 1.0 if gb >= 1 else 1 / 64
+    rounded = math.floor(gb / step) * step
+    return rounded if rounded > 0 else gb
 
 
 def spill_bound_environment(home_root: Path) -> dict[str, str]:
