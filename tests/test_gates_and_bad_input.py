@@ -86,7 +86,9 @@ def test_bad_policy_exits_2_with_the_key_path(tmp_path: Path, landing, run: Runn
         "  - {code: bronze, name: Bronze}\n  - {code: 'gold; drop table x', name: Gold, min_spend: 10}\n"
     )
     code, summary = run(land, AS_OF, "--policy", str(policy))
-    assert code == 2 and summary == {}
+    # --json readers get the refusal on stdout as an error object; people get it on stderr.
+    assert code == 2 and (summary["status"], summary["exit_code"]) == ("error", 2)
+    assert "tiers[1].code" in summary["message"]
     assert "tiers[1].code" in capsys.readouterr().err
 
 

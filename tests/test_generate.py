@@ -348,6 +348,7 @@ TYPED_COLUMNS = {
     "refunded_amount": pa.decimal128(18, 2),
     "signup_date": pa.date32(),
     "birth_date": pa.date32(),
+    "household_since": pa.date32(),
     "marketing_opt_in": pa.bool_(),
     "event_ts": pa.timestamp("us", tz="UTC"),
 }

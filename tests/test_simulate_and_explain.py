@@ -198,6 +198,7 @@ def test_explain_json_matches_the_published_table(published) -> None:
     assert (document["tier"], document["tier_reason"], document["qualifying_spend"]) == ("diamond", "qualified", 12000)
     assert document["next_tier"] is None and document["lift_condition"] == "top tier: nothing above it"
     held = {"scope": "held", "tier": "diamond", "metric": "min_spend", "threshold": 10000.0, "value": 12000.0}
+    held["pooled"] = False  # judged on the member's own figures: the shipped policy does not pool households
     keep = {**held, "scope": "keep", "threshold": 8000.0}  # the shipped policy keeps diamond from 8000
     assert document["thresholds"] == [{**held, "met": True}, {**keep, "met": True}]
     assert document["keep_min_spend"] == 8000.0 and document["tier_since"] == AS_OF

@@ -48,8 +48,13 @@ spells as (
         customer_id,
         household_id,
         effective_date as valid_from,
+        -- Ends at the earliest start of any later move, not only the next one: a later version dated
+        -- earlier overrides everything from its date, so spells never overlap.
         coalesce(
-            lead(effective_date) over (partition by customer_id order by load_seq, source_row),
+            min(effective_date) over (
+                partition by customer_id order by load_seq, source_row
+                rows between 1 following and unbounded following
+            ),
             {{ open_end_date() }}
         ) as valid_until
 

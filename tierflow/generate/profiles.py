@@ -24,6 +24,7 @@ from tierflow.generate.writing import Writer
 
 PROFILES_PER_FILE = 2_000_000
 
+_HOUSEHOLD_EVERY = 12  # one customer pair in this many shares a household (pooled when the policy says so)
 _P_NO_PROFILE = 0.01  # ordering customers whose profile never reached the CRM extract
 
 # Spellings as they arrive from the CRM's free-text field; a mapping seed normalises them downstream.
@@ -138,6 +139,17 @@ def _interest_lists() -> list[str | None]:
     ]
 
 
+def _households(number: np.ndarray, signup: pa.Array) -> dict[str, pa.Array]:
+    """Every twelfth pair of neighbouring customers shares a household, since the later signup.
+
+    Derived from the customer number, not drawn, so adding households left every other generated value as it was.
+    """
+    pair = number // 2
+    alone = pair % _HOUSEHOLD_EVERY != 0
+    household = pc.binary_join_element_wise("hh", pc.cast(pa.array(pair), pa.string()), "")
+    return {"household_id": null_where(household, alone), "household_since": null_where(signup, alone)}
+
+
 def _profiles_table(run: Run, rows: np.ndarray, end: date) -> pa.Table:
     """Profiles of the customers `rows` (customer number - 1), as of `end`."""
     rng, state = run.rng, run.customers
@@ -172,9 +184,10 @@ def _profiles_table(run: Run, rows: np.ndarray, end: date) -> pa.Table:
     city = state.city[rows]
     signup = run.epoch0 + state.signup_day[rows]
     values = run.values
+    signup_dates = values.dates(signup)
     cols: dict[str, pa.Array] = {
         "customer_id": fixed(run.cid[rows]),
-        "signup_date": values.dates(signup),
+        "signup_date": signup_dates,
         "birth_date": null_where(values.dates(birth), rng.random(n) < 0.04),
         "gender": pick(("F", "M", None), gender),
         "region": pick([c.region for c in CITIES], city),
@@ -184,6 +197,7 @@ def _profiles_table(run: Run, rows: np.ndarray, end: date) -> pa.Table:
         "email": null_where(email, rng.random(n) < 0.06),
         "phone": null_where(fixed(phone), rng.random(n) < 0.08),
         "marketing_opt_in": values.flags(rng.random(n) < 0.55),
+        **_households(number, signup_dates),
     }
     dirty_profiles(run, cols, signup)
     return pa.table(cols)
