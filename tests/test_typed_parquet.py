@@ -145,7 +145,7 @@ def test_naive_timestamps_are_read_in_the_policy_time_zone(tmp_path: Path) -> No
     assert stored["America/New_York"] == {"naive": datetime(2025, 6, 1, 12, 0), "aware": datetime(2025, 6, 1, 8, 0)}
 
 
-def test_a_column_whose_parquet_type_cannot_hold_it_exits_2_and_loads_nothing(tmp_path: Path) -> None:
+def test_a_column_whose_parquet_type_cannot_hold_it_exits_2_and_loads_nothing_of_any_input(tmp_path: Path) -> None:
     landing = tmp_path / "landing"
     (landing / "orders").mkdir(parents=True)
     good = {"order_id": ["o1"], "customer_id": ["c1"], "order_ts": ["2025-06-01 10:00:00"], "amount": ["10.00"]}
@@ -163,8 +163,9 @@ def test_a_column_whose_parquet_type_cannot_hold_it_exits_2_and_loads_nothing(tm
     assert "orders/2025-06.parquet: column 'amount' is BOOLEAN, expected a decimal, double or integer amount" in message
     assert "orders/2025-07.parquet: column 'order_ts' is BIGINT, expected a timestamp" in message
     assert "2025-05.parquet" not in message and "Traceback" not in message
-    # Nothing of the orders was loaded, not even the good file, and nothing was transformed or published.
+    # Nothing was loaded: not the good orders file, not the profiles beside it; nothing transformed or published.
     assert run.warehouse("select count(*) from landing.orders") == [(0,)]
-    assert run.warehouse("select count(*) from landing.ingested_files where input = 'orders'") == [(0,)]
+    assert run.warehouse("select count(*) from landing.profiles") == [(0,)]
+    assert run.warehouse("select count(*) from landing.ingested_files") == [(0,)]
     assert run.warehouse("select count(*) from information_schema.tables where table_schema = 'marts'") == [(0,)]
     assert not (run.home / "published" / "tierflow.duckdb").exists()

@@ -11,7 +11,7 @@ from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.resources import TierflowResource, bad_input
 from tierflow.faults import fault_point
 from tierflow.gates.audit import FULL_AUDIT_TAG, is_full_audit, last_full_audit
-from tierflow.ingest import INPUTS, InputSpec, LandingFileError, ingest_input
+from tierflow.ingest import INPUTS, InputSpec, LandingFileError, check_new_files, ingest_input
 from tierflow.ingest.overrides import OverridesError, load_overrides
 from tierflow.policy.parameters import convertible_currencies, write_run_parameters
 from tierflow.publish.state import prepare_published_state
@@ -152,6 +152,10 @@ def run_parameters(context: dg.AssetExecutionContext, config: RunParametersConfi
     else:
         as_of = datetime.now(ZoneInfo(policy.timezone)).date() - timedelta(days=1)
     with connect(tierflow.layout.warehouse) as con:
+        try:
+            check_new_files(con, tierflow.landing_dir)  # every input's new files, before any input loads
+        except LandingFileError as exc:
+            raise bad_input(str(exc)) from None
         # The models read the last publication as dbt sources: they must exist, empty, before the first one.
         prepare_published_state(con, dbt_project().manifest_path)
         full_audit = is_full_audit(

@@ -650,6 +650,34 @@ def _chunks(pending: list[Pending]) -> list[list[Pending]]:
     return chunks
 
 
+def _header(con: duckdb.DuckDBPyConnection, spec: InputSpec, file: LandingFile) -> Header | None:
+    """The checked header of a new file, None for a blank one; LandingFileError when it is unusable."""
+    return None if is_blank(file) else _check_header(spec, file, read_header(con, file))
+
+
+def check_new_files(con: duckdb.DuckDBPyConnection, landing: Path) -> None:
+    """Refuse the run before any input loads a row when a new file of any input is unusable (a missing
+    required column, a Parquet type that cannot hold its column): one input refused while the others load
+    would leave a half-loaded night. Only the header is read; files known by name, size and modification
+    time are passed over unread, as ingest passes them over."""
+    ensure_landing_schema(con)
+    known = {tuple(r) for r in _run(con, "select input, source_file, size_bytes, mtime_ns from landing.ingested_files")}
+    problems = []
+    for spec in INPUTS.values():
+        input_dir = landing / spec.name
+        if not input_dir.is_dir():
+            continue  # ingest_input says what is missing
+        for file in discover(input_dir, landing):
+            if (spec.name, file.label, file.size, file.mtime_ns) in known:
+                continue
+            try:
+                _header(con, spec, file)
+            except LandingFileError as exc:
+                problems.append(str(exc))
+    if problems:
+        raise LandingFileError("\n".join(problems))
+
+
 def ingest_input(
     warehouse: Path,
     landing: Path,
@@ -682,7 +710,7 @@ def ingest_input(
         problems = []
         for file, found in _new_files(con, spec, discover(input_dir, landing), result):
             try:
-                header = None if is_blank(file) else _check_header(spec, file, read_header(con, file))
+                header = _header(con, spec, file)
                 rows = parquet_rows(con, file) if header is not None and file.format == "parquet" else 0
                 pending.append(
                     Pending(
