@@ -194,6 +194,15 @@ measured as (
 
 -- With pooling by household: the household each customer belongs to on each day, and the household's
 -- figures that day, the sums of its members' own figures (each over their own windows).
+{%- set pooled_measures = [
+    ('period_spend', 'qualifying_spend'),
+    ('period_orders', 'qualifying_orders'),
+    ('period_points', 'qualifying_points'),
+    ('previous_period_spend', 'qualifying_previous_spend'),
+    ('previous_period_orders', 'qualifying_previous_orders'),
+    ('previous_period_points', 'qualifying_previous_points'),
+    ('inactivity_window_spend', 'qualifying_inactivity_spend'),
+] %}
 housed as (
 
     select
@@ -218,13 +227,9 @@ households as (
         housed.household_id,
         housed.day_date,
         count(*) as household_members,
-        sum(measured.period_spend) as period_spend,
-        sum(measured.period_orders) as period_orders,
-        sum(measured.period_points) as period_points,
-        sum(measured.previous_period_spend) as previous_period_spend,
-        sum(measured.previous_period_orders) as previous_period_orders,
-        sum(measured.previous_period_points) as previous_period_points,
-        sum(measured.inactivity_window_spend) as inactivity_window_spend
+        {%- for measure, _ in pooled_measures %}
+        sum(measured.{{ measure }}) as {{ measure }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
 
     from housed
     inner join measured
@@ -242,13 +247,9 @@ qualifying as (
         measured.day_index,
         housed.household_id,
         households.household_members,
-        coalesce(households.period_spend, measured.period_spend) as qualifying_spend,
-        coalesce(households.period_orders, measured.period_orders) as qualifying_orders,
-        coalesce(households.period_points, measured.period_points) as qualifying_points,
-        coalesce(households.previous_period_spend, measured.previous_period_spend) as qualifying_previous_spend,
-        coalesce(households.previous_period_orders, measured.previous_period_orders) as qualifying_previous_orders,
-        coalesce(households.previous_period_points, measured.previous_period_points) as qualifying_previous_points,
-        coalesce(households.inactivity_window_spend, measured.inactivity_window_spend) as qualifying_inactivity_spend
+        {%- for measure, qualifying in pooled_measures %}
+        coalesce(households.{{ measure }}, measured.{{ measure }}) as {{ qualifying }}{% if not loop.last %},{% endif %}
+        {%- endfor %}
 
     from measured
     left join housed
