@@ -90,8 +90,8 @@ def _print_summary(summary: RunSummary) -> None:
         counts = summary.crm.get("delta_counts") or {}
         reused = " (identical to the export already made for this date)" if summary.crm.get("reused") else ""
         print(f"  crm delta {', '.join(f'{k} {v:,}' for k, v in counts.items())}{reused}", file=out)
-        notices = summary.crm.get("notice_counts")
-        if notices:
+        notices = summary.crm.get("notice_counts") or {}
+        if any(notices.values()):  # nothing raised or withdrawn (or notices off): no line
             print(f"  notices   {', '.join(f'{k} {v:,}' for k, v in notices.items())}", file=out)
         sync = summary.crm.get("sync") or {}
         if str(sync.get("status", "")).startswith("disabled"):
