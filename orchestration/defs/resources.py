@@ -15,6 +15,7 @@ from tierflow.policy.schema import Policy, PolicyError, load_policy
 from tierflow.run_lock import run_lock
 from tierflow.secrets import webhook_token, webhook_url
 from tierflow.settings import Settings
+from tierflow.targets import target_for
 
 
 class TierflowResource(dg.ConfigurableResource):
@@ -68,7 +69,10 @@ class TierflowResource(dg.ConfigurableResource):
     def yield_for_execution(self, context: dg.InitResourceContext) -> Iterator[TierflowResource]:
         # Runs launched by the Dagster daemon or UI hold the home's run lock too; under `tierflow run` the CLI
         # already holds it and taking it again in the same process is a no-op.
-        with run_lock(Home(Path(self.home)), f"dagster run {context.run.run_id if context.run else '-'}"):
+        holder = f"dagster run {context.run.run_id if context.run else '-'}"
+        home = Home(Path(self.home))
+        # Then the engine's own lock: runs of other homes (other hosts) that build in the same database wait.
+        with run_lock(home, holder), target_for(self.target, home).engine_lock(holder, context.log.warning):
             yield self
 
     @cached_property

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,6 +101,12 @@ class Target:
 
     def check(self) -> None:
         """Fail early, before ingest, when the target cannot be used (raises TargetError)."""
+
+    @contextmanager
+    def engine_lock(self, holder: str, say: Callable[[str], None]) -> Iterator[None]:
+        """Hold the engine's own run lock while the block runs, waiting for another run that holds it.
+        Here the engine's files live in the home, whose file lock (tierflow.run_lock) already covers them."""
+        yield
 
     def dbt_environment(self, inputs: list[Relation], outputs: list[Relation]) -> dict[str, str]:
         """Environment variables profiles.yml and the target macros read for this target."""

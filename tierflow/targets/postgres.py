@@ -6,6 +6,8 @@ outputs come back the same way. Both directions are streamed in chunks, never he
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import psycopg
@@ -18,6 +20,28 @@ from tierflow.targets.base import Relation, Target, TargetError, load_into_wareh
 from tierflow.warehouse import connect
 
 CHUNK = 1 << 20
+# The advisory lock key of a tierflow run in the target database: "tierflow" in ASCII, as a bigint.
+ENGINE_LOCK_KEY = int.from_bytes(b"tierflow", "big")
+LOCK_APPLICATION = "tierflow run lock"
+
+
+def _lock_holder(pg: psycopg.Connection) -> str:
+    """Who holds the run lock, from the holder's session (its application_name names the run)."""
+    row = pg.execute(
+        """
+        select activity.application_name, activity.client_addr, activity.backend_start
+        from pg_locks as locks
+        inner join pg_stat_activity as activity on activity.pid = locks.pid
+        where locks.locktype = 'advisory' and locks.granted
+            and ((locks.classid::bigint << 32) | locks.objid::bigint) = %s
+        """,
+        [ENGINE_LOCK_KEY],
+    ).fetchone()
+    if row is None:
+        return "a run that has just finished"
+    name, address, since = row
+    run = name.removeprefix(LOCK_APPLICATION + ": ") or "another session"
+    return f"{run} from {address or 'a local socket'}, since {since:%Y-%m-%d %H:%M:%S %Z}"
 
 
 def pg_type(duckdb_type: str) -> str:
@@ -80,6 +104,22 @@ class PostgresTarget(Target):
     def check(self) -> None:
         self._connect().close()
 
+    @contextmanager
+    def engine_lock(self, holder: str, say: Callable[[str], None]) -> Iterator[None]:
+        """A session-level advisory lock in the target database: runs of any home, on any host, that build in
+        that database take turns. The server drops it with the session, so a killed run never leaves it
+        held; the session's application_name says who holds it to a run that waits."""
+        with self._connect(application_name=f"{LOCK_APPLICATION}: {holder}"[:63]) as pg:
+            pg.autocommit = True
+            if not pg.execute("select pg_try_advisory_lock(%s)", [ENGINE_LOCK_KEY]).fetchone()[0]:
+                say(f"waiting for the run that holds the PostgreSQL target's lock: {_lock_holder(pg)}")
+                pg.execute("select pg_advisory_lock(%s)", [ENGINE_LOCK_KEY])
+                say("the PostgreSQL target's lock is ours; going on")
+            try:
+                yield
+            finally:
+                pg.execute("select pg_advisory_unlock(%s)", [ENGINE_LOCK_KEY])
+
     def dbt_environment(self, inputs: list[Relation], outputs: list[Relation]) -> dict[str, str]:
         parts = conninfo_to_dict(self.dsn)
         return {
@@ -91,9 +131,9 @@ class PostgresTarget(Target):
             internal_variable("TARGET_PG_DBNAME"): str(parts.get("dbname") or "postgres"),
         }
 
-    def _connect(self) -> psycopg.Connection:
+    def _connect(self, **options: str) -> psycopg.Connection:
         try:
-            return psycopg.connect(self.dsn, connect_timeout=10)
+            return psycopg.connect(self.dsn, connect_timeout=10, **options)
         except psycopg.OperationalError as exc:
             # The DSN may carry a password: name the server, not the DSN.
             parts = conninfo_to_dict(self.dsn)
