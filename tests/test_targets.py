@@ -37,7 +37,9 @@ def landing(tmp_path_factory: pytest.TempPathFactory) -> Path:
         con.execute(
             f"""
             copy (
-                select *, 'h' || cast((n + 1) // 2 as varchar) as household_id,
+                -- (replacing the households the generator gave some of them)
+                select * exclude (household_id, household_since),
+                    'h' || cast((n + 1) // 2 as varchar) as household_id,
                     case when n % 4 < 2 then '2025-09-01' else '' end as household_since
                 from (
                     select *, row_number() over (order by customer_id) as n
