@@ -26,7 +26,6 @@ from tierflow.gates.results import GateResult
 from tierflow.gates.suites import run_suite
 from tierflow.ingest import INPUTS
 from tierflow.policy.parameters import convertible_currencies
-from tierflow.sql_safety import literal
 from tierflow.warehouse import column_names, connect, table_exists
 
 ALLOW_TAG = "tierflow/allow"
@@ -66,8 +65,19 @@ def judged_rows(con: duckdb.DuckDBPyConnection, name: str) -> str:
     full_audit, run_id = con.execute("select is_full_audit, run_id from tierflow.run_parameters").fetchone()
     if full_audit or "updated_seq" not in column_names(con, relation):
         return relation
-    loads = f"select load_seq from landing.ingested_files where run_id = {literal(run_id)}"
-    return f"(select * from {relation} where load_seq in ({loads}) or updated_seq in ({loads}))"
+    # A run's loads have consecutive sequence numbers. Constant bounds, one column per branch, let DuckDB skip
+    # every row group of earlier loads by its min/max statistics; `in (subquery)` read all of them (9 s a
+    # night over the 55 M landing rows of 1 M customers).
+    low, high = con.execute(
+        "select min(load_seq), max(load_seq) from landing.ingested_files where run_id = ?", [run_id]
+    ).fetchone()
+    if low is None:
+        return f"(select * from {relation} where false)"
+    loaded = f"between {int(low)} and {int(high)}"
+    return (
+        f"(select * from {relation} where load_seq {loaded} union all "
+        f"select * from {relation} where updated_seq {loaded} and not load_seq {loaded})"
+    )
 
 
 def landing_suite(
