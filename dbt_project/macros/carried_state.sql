@@ -35,6 +35,19 @@
     {{ return({'as_of_date': rows[0][0], 'changed_seq': rows[0][1]}) }}
 {%- endmacro %}
 
+{#- The rows of a staged landing relation loaded or changed in place after load `seq` (changed_seq > seq), as
+    two branches on the raw sequence columns: a constant bound on a plain column lets DuckDB skip the row groups
+    of earlier loads by their min/max statistics, where the derived changed_seq is computed for every row. An
+    update comes from a later load than the row's own, so changed_seq > seq holds exactly when the row was
+    loaded after seq or updated after it. -#}
+{% macro changed_since(relation, seq) -%}
+    (
+        select * from {{ relation }} where load_seq > {{ seq }}
+        union all
+        select * from {{ relation }} where updated_seq > {{ seq }} and load_seq <= {{ seq }}
+    )
+{%- endmacro %}
+
 {#- Post-hook of a carried table: its mark for the build just made. -#}
 {% macro write_carried_mark() -%}
     {%- set stored = carried_mark_relation() -%}
@@ -43,10 +56,14 @@
     select
         run_parameters.as_of_date,
         cast(coalesce((
-            select max(changed_seq) from (
-                select changed_seq from {{ ref('stg_landing__orders') }}
+            -- max(changed_seq), from the raw columns' maxima (an update's load is later than its row's)
+            select max(seq) from (
+                {%- for relation in [ref('stg_landing__orders'), ref('stg_landing__events')] %}
+                select max(load_seq) as seq from {{ relation }}
                 union all
-                select changed_seq from {{ ref('stg_landing__events') }}
+                select max(updated_seq) as seq from {{ relation }}{% if not loop.last %}
+                union all{% endif %}
+                {%- endfor %}
             ) as loaded
         ), 0) as bigint) as changed_seq,
         {{ carried_fingerprint() }} as fingerprint
@@ -61,7 +78,7 @@
     delete from {{ this }}
         {%- if mark is not none %}
     where order_id in (
-        select order_id from {{ ref('stg_landing__orders') }} where changed_seq > {{ mark['changed_seq'] }}
+        select order_id from {{ changed_since(ref('stg_landing__orders'), mark['changed_seq']) }} as changed
     )
         {%- endif -%}
     {%- endif -%}

@@ -47,12 +47,10 @@
 {% macro customers_with_new_facts(mark) -%}
     {%- set since = "cast('" ~ mark['as_of_date'] ~ "' as date)" -%}
     select orders.customer_id
-    from {{ ref('stg_landing__orders') }} as orders
-    where orders.changed_seq > {{ mark['changed_seq'] }}
+    from {{ changed_since(ref('stg_landing__orders'), mark['changed_seq']) }} as orders
     union
     select events.customer_id
-    from {{ ref('stg_landing__events') }} as events
-    where events.changed_seq > {{ mark['changed_seq'] }}
+    from {{ changed_since(ref('stg_landing__events'), mark['changed_seq']) }} as events
     union
     select orders.customer_id
     from {{ ref('int_orders_valued') }} as orders

@@ -23,9 +23,10 @@ with
 
 orders as (
 
-    select * from {{ ref('stg_landing__orders') }}
     {%- if mark is not none %}
-    where changed_seq > {{ mark['changed_seq'] }}
+    select * from {{ changed_since(ref('stg_landing__orders'), mark['changed_seq']) }} as changed
+    {%- else %}
+    select * from {{ ref('stg_landing__orders') }}
     {%- endif %}
 
 ),
