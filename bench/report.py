@@ -62,7 +62,7 @@ def _secs(m: dict | None) -> str:
         return "–"
     if m.get("stopped"):
         return f"stopped after {m['seconds']:.0f}"
-    return f"{m['seconds']:.1f}" if m["exit_code"] == 0 else f"failed (exit {m['exit_code']})"
+    return f"{m['seconds']:.1f}" if m["exit_code"] == 0 else f"failed (exit {m['exit_code']}) after {m['seconds']:.0f}"
 
 
 def _ratio(m: dict | None, ref: dict | None) -> str:
@@ -161,6 +161,9 @@ def targets(cases: list[dict]) -> list[str]:
         value = f"full run {_secs(b)} s{'' if ratio == '–' else f' = {ratio} floor'}, {b['peak_rss_bytes'] / GB:.1f} GB"
         if b.get("stopped"):
             value += f" ({b['stopped']})"
+        elif b["exit_code"]:  # why it failed: the summary's first clause (e.g. the spill bound and the model)
+            message = (big[0].get("runs", {}).get("full") or {}).get("message") or ""
+            value += f" ({message.split(':')[0]})" if message else ""
         rows.append(("10 M customers complete within 24 GB", value, fits))
         rows.append(_large_daily_row(big[0]))
     else:
