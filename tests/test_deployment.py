@@ -126,4 +126,5 @@ def test_failed_run_posts_an_alert_to_the_webhook(tmp_path: Path, monkeypatch: p
     assert code == 2
     [alert] = [r["body"] for r in server.requests]
     assert alert["run_id"] == summary["run_id"] and alert["job"] == "tier_job"
-    assert "customer_id" in alert["text"] and alert["step"].startswith("landing")
+    # Every input's new files are checked before any input loads: the run stops at its first step.
+    assert "customer_id" in alert["text"] and alert["step"] == "run_parameters"

@@ -5,15 +5,30 @@
 {% macro kpi_expressions(total) -%}
     {{ return({
         'members': 'cast(count(customer_id) as integer)',
-        'member_share': 'cast(1.0 * count(customer_id) / ' ~ total ~ ' as numeric(7, 4))',
+        'member_share': rounded_share('count(customer_id)', total),
         'avg_spend_365d': 'cast(avg(spend_365d) as numeric(18, 2))',
-        'repurchase_rate': 'cast(avg(case when orders_365d >= 2 then 1.0 else 0.0 end) as numeric(7, 4))',
-        'active_rate': 'cast(avg(case when is_active then 1.0 else 0.0 end) as numeric(7, 4))',
-        'upgrade_rate': 'cast(avg(case when was_known_before then case when tier_rank_change > 0 then 1.0 else 0.0 end end) as numeric(7, 4))',
-        'downgrade_rate': 'cast(avg(case when was_known_before then case when tier_rank_change < 0 then 1.0 else 0.0 end end) as numeric(7, 4))',
+        'repurchase_rate': rounded_share('sum(case when orders_365d >= 2 then 1 else 0 end)', 'count(customer_id)'),
+        'active_rate': rounded_share('sum(case when is_active then 1 else 0 end)', 'count(customer_id)'),
+        'upgrade_rate': rounded_share(
+            'sum(case when was_known_before then case when tier_rank_change > 0 then 1 else 0 end end)',
+            'count(case when was_known_before then 1 end)'),
+        'downgrade_rate': rounded_share(
+            'sum(case when was_known_before then case when tier_rank_change < 0 then 1 else 0 end end)',
+            'count(case when was_known_before then 1 end)'),
         'avg_lifetime_spend': 'cast(avg(lifetime_spend) as numeric(18, 2))',
-        'churn_share': "cast(avg(case when lifecycle_stage = 'churned' then 1.0 else 0.0 end) as numeric(7, 4))",
+        'churn_share': rounded_share("sum(case when lifecycle_stage = 'churned' then 1 else 0 end)", 'count(customer_id)'),
     }) }}
+{%- endmacro %}
+
+{#- numerator / denominator (counts) rounded half up to 4 decimals once, in integer arithmetic, as numeric(7, 4);
+    null when the denominator is 0. avg() of 1.0/0.0 rounded twice on Spark (to its decimal's 5 places, then
+    to 4: 104/115 gave 0.9044 there and 0.9043 on DuckDB). floor() of the quotient is exact: it is never within
+    1/(2 n) of an integer unless it is one, far beyond a double's error. -#}
+{% macro rounded_share(numerator, denominator) -%}
+    {{ return(
+        'cast(cast(floor((20000 * (' ~ numerator ~ ') + (' ~ denominator ~ ')) / (2 * nullif(' ~ denominator
+        ~ ', 0))) as numeric(18, 0)) / 10000 as numeric(7, 4))'
+    ) }}
 {%- endmacro %}
 
 {% macro kpi_aggregates(total) -%}
