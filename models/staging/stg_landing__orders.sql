@@ -21,9 +21,8 @@ final as (
         store_id,
         source_file,
         cast(ingested_at as timestamp) as ingested_at,
-        -- The load that last brought or changed the row: what carried tables compare with their mark.
-        cast(coalesce(updated_seq, load_seq) as bigint) as changed_seq,
-        -- The two raw sequences as they are: carried tables filter on them (macro changed_since).
+        -- The loads that brought and last changed the row, as they are: carried tables filter on them with
+        -- constant bounds (macro changed_since).
         load_seq,
         updated_seq
 
