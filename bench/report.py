@@ -223,6 +223,9 @@ def case_section(case: dict) -> list[str]:
     # The generator's own last line, without the work directory's path.
     written = re.sub(r" to \S+ in ", " in ", zone.get("summary", ""))
     out = [title, "", f"Landing zone: {written} ({zone.get('bytes', 0) / 1e6:,.1f} MB on disk).", ""]
+    if case.get("memory_limit"):
+        limit = f"`TIERFLOW_DUCKDB_MEMORY_LIMIT={case['memory_limit']}`"
+        out += [f"tierflow ran with {limit} (default {DEFAULT_MEMORY_LIMIT}).", ""]
     out += [
         "| measurement | wall s | peak RSS GB | × DuckDB query | × pandas | notes |",
         "| --- | ---: | ---: | ---: | ---: | --- |",

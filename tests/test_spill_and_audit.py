@@ -106,7 +106,7 @@ def test_a_statement_past_the_spill_bound_fails_naming_the_step_and_the_setting(
     ingest = explain(f"ingest_orders: {error.splitlines()[0]}", str(home), 0.001)
     assert ingest is not None
     assert ingest.startswith("spill bound exceeded in ingest_orders:")
-    assert "TIERFLOW_MAX_SPILL_GB=0.001" in ingest
+    assert "TIERFLOW_MAX_SPILL_GB=0.001" in ingest and "TIERFLOW_DUCKDB_MEMORY_LIMIT (now 20MB" in ingest
     in_dbt = explain(
         f"tierflow_dbt_models: dbt build failed\nmodel.tierflow.int_orders_valued: {error}", str(home), 0.001
     )

@@ -62,7 +62,8 @@ def explain(message: str, home: str, spill_gb: float | None = None) -> str | Non
         bound = f"{MAX_SPILL_ENV}={spill_gb:g}" if spill_gb is not None else MAX_SPILL_ENV
         return (
             f"spill bound exceeded in {step}: DuckDB would spill more than {bound} GB into {home}/tmp; "
-            f"raise {MAX_SPILL_ENV}, or free disk and run again. "
+            f"raise {MAX_SPILL_ENV}, or {MEMORY_LIMIT_ENV} (now {memory_limit()}: with more memory DuckDB spills "
+            "less), or free disk and run again. "
             f"{_INTACT} ({message.strip()[:300]})"
         )
     if _OUT_OF_MEMORY.search(message):
