@@ -349,7 +349,7 @@ def overrides_section(overrides: dict) -> list[str]:
         f"`python -m bench --case overrides`: a {size_label(overrides['customers'])}-customer landing zone run "
         f"with `--force` {overrides['repetitions']} times in each configuration (taking turns; a first, uncounted "
         "round builds each home), switched by the internal `TIERFLOW__PLAIN_ADAPTERS`. An override saves the median "
-        "over the rounds of the run without it minus the run with both in the same round.",
+        "over the rounds of the run without it minus the run with every override in the same round.",
         "",
         "| configuration | median s | runs (s) |",
         "| --- | ---: | --- |",

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import json
 import stat
 from functools import cached_property
 from importlib.metadata import version
@@ -19,6 +20,7 @@ from packaging.version import Version
 from orchestration import adapters
 from orchestration.adapters.dagster_dbt import TierflowDbtCli
 from orchestration.adapters.dagster_storage import REPLACED_CONNECT_SHA256
+from orchestration.defs.dbt.assets import warehouse_environment
 from orchestration.defs.dbt.project import dbt_cli, dbt_executable, dbt_project
 
 
@@ -119,3 +121,41 @@ def test_switched_off_or_unpinned_adapters_fall_back_to_the_stock_classes(monkey
     monkeypatch.setitem(adapters.PINNED, "dagster", SpecifierSet("<0.1"))
     assert adapters.instance_overrides("/nowhere") == {}
     assert adapters.enabled("dagster-dbt") and type(dbt_cli(dbt_project())) is TierflowDbtCli
+
+
+def test_dbt_duckdb_still_lets_plugins_update_the_connection_before_it_opens_the_path() -> None:
+    from dbt.adapters.duckdb.environments import Environment
+
+    body = inspect.getsource(Environment.initialize_db)
+    hook, opened = body.find("plugin.update_connection_config(creds, config)"), body.find("duckdb.connect(creds.path")
+    assert 0 <= hook < opened, "dbt-duckdb changed Environment.initialize_db: re-check the connect plugin"
+
+
+SHOWN = (
+    "select current_setting('temp_directory') as temp_directory, current_setting('max_temp_directory_size') as max_temp"
+)
+
+
+@pytest.mark.parametrize("plain", [False, True], ids=["override", "stock"])
+def test_dbt_opens_each_homes_warehouse_with_its_spill_settings_and_reuses_the_saved_parse(
+    plain: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if plain:
+        monkeypatch.setenv("TIERFLOW__PLAIN_ADAPTERS", "dbt-duckdb")
+    monkeypatch.setenv("TIERFLOW_MAX_SPILL_GB", "3")
+    project = dbt_project()
+    warehouse = tmp_path / "home" / "warehouse" / "warehouse.duckdb"
+    warehouse.parent.mkdir(parents=True)
+    target = tmp_path / "target"
+    with warehouse_environment(warehouse, tmp_path / "home"):
+        invocation = dbt_cli(project).cli(["show", "--inline", SHOWN, "--output", "json"], target_path=target)
+        shown = [
+            e.raw_event["data"] for e in invocation.stream_raw_events() if e.raw_event["info"]["name"] == "ShowNode"
+        ]
+    row = json.loads(shown[0]["preview"])[0]
+    assert warehouse.exists()  # opened where the run said, not at the profile's constant path
+    assert row["temp_directory"] == str(tmp_path / "home" / "tmp" / "duckdb") and row["max_temp"] == "3.0 GiB"
+    # The first dbt command in this target directory reused the parse prepared once for the project (the spill
+    # bound differs from it too), unless the override is off: the profile then holds the home's own values.
+    log = "\n".join(p.read_text(encoding="utf-8") for p in target.glob("dbt.log*"))
+    assert ("Unable to do partial parsing" in log) is plain

@@ -83,7 +83,9 @@ def test_spill_bound_is_applied_to_every_duckdb_connection(monkeypatch, tmp_path
         assert con.execute("select current_setting('max_temp_directory_size')").fetchone()[0] == "512.0 MiB"
         assert con.execute("select current_setting('preserve_insertion_order')").fetchone()[0] is False
     environment = duckdb_environment(tmp_path / "warehouse.duckdb", tmp_path)
-    assert environment["TIERFLOW__DUCKDB_MAX_TEMP_SIZE"] == "512MiB"  # dbt-duckdb's profile reads it
+    # What dbt-duckdb opens the warehouse with (its connect plugin: orchestration/adapters/dbt_duckdb.py).
+    opened = json.loads(environment["TIERFLOW__DBT_DUCKDB_CONNECT"])
+    assert opened["config_options"]["max_temp_directory_size"] == "512MiB"
 
 
 def test_spill_bound_defaults_to_at_most_40_gb_and_must_be_positive(monkeypatch, tmp_path: Path) -> None:

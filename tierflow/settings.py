@@ -37,6 +37,8 @@ INTERNAL = {
     "DUCKDB_TEMP_DIRECTORY": "where dbt-duckdb spills, inside the home (profiles.yml)",
     "DUCKDB_MAX_TEMP_SIZE": "dbt-duckdb's spill bound, from TIERFLOW_MAX_SPILL_GB (profiles.yml)",
     "DUCKDB_THREADS": "dbt-duckdb's DuckDB threads (profiles.yml)",
+    "DBT_DUCKDB_CONNECT": "the warehouse file, spill directory and spill bound dbt-duckdb opens with, JSON "
+    "(orchestration/adapters/dbt_duckdb.py)",
     "MAX_SPILL_GB": "the spill bound of the current run in GB, fixed when it starts (tierflow/warehouse.py)",
     "TARGET_PG_HOST": "host of the PostgreSQL target, from its DSN (profiles.yml)",
     "TARGET_PG_PORT": "port of the PostgreSQL target (profiles.yml)",

@@ -3,8 +3,8 @@
 Each override buys speed that no public API offers at the same cost (see each module). It is used only on the
 library versions it was written for (`PINNED`); on any other version tierflow warns once and runs the stock
 class, which is slower but right. `TIERFLOW__PLAIN_ADAPTERS` (internal: the benchmark's switch) turns them off:
-`1` all of them, or a comma list of libraries (`dagster`, `dagster-dbt`). `tests/test_adapters.py` fails when a
-library changes the private surface an override relies on.
+`1` all of them, or a comma list of libraries (`dagster`, `dagster-dbt`, `dbt-duckdb`). `tests/test_adapters.py`
+fails when a library changes the private surface an override relies on.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from packaging.version import Version
 PINNED = {
     "dagster": SpecifierSet(">=1.13,<1.14"),  # orchestration/adapters/dagster_storage.py
     "dagster-dbt": SpecifierSet(">=0.29,<0.30"),  # orchestration/adapters/dagster_dbt.py
+    "dbt-duckdb": SpecifierSet(">=1.11,<1.12"),  # orchestration/adapters/dbt_duckdb.py
 }
 
 log = logging.getLogger(__name__)

@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from orchestration import adapters
 from tierflow.paths import Home
 from tierflow.settings import internal_variable
 from tierflow.warehouse import connect, duckdb_size, duckdb_threads, max_spill_gb, memory_limit, scalar, temp_directory
@@ -21,15 +22,47 @@ INPUT_SCHEMAS = ("landing", "tierflow", "published_state", "published_base")
 LANDING_BOOKKEEPING = ("quarantine", "ingested_files", "updates")
 
 
-def duckdb_environment(warehouse: Path, spill_root: Path) -> dict[str, str]:
-    """What profiles.yml reads for dbt-duckdb: the warehouse file, and where DuckDB spills under the same
-    memory limit as tierflow's own connections."""
-    return {
-        internal_variable("WAREHOUSE"): str(warehouse),
-        internal_variable("DUCKDB_TEMP_DIRECTORY"): str(temp_directory(spill_root)),
+# Where dbt-duckdb would open and spill if the connect plugin did not run: a path that cannot be opened, so
+# that a dbt-duckdb which stopped calling plugins fails loudly instead of building somewhere else.
+UNOPENED = "/nonexistent/tierflow: the dbt-duckdb connect plugin did not run (orchestration/adapters/dbt_duckdb.py)"
+
+
+def dbt_profile_environment() -> dict[str, str]:
+    """The dbt-duckdb profile values every run shares, and the saved parse of the project is made with
+    (`prepare_manifest`). With the connect plugin, the warehouse file, spill directory and spill bound are not
+    among them: dbt re-parses the whole project whenever these values differ from its saved parse's."""
+    shared = {
         internal_variable("DUCKDB_MEMORY_LIMIT"): memory_limit(),
-        internal_variable("DUCKDB_MAX_TEMP_SIZE"): duckdb_size(max_spill_gb(spill_root)),
         internal_variable("DUCKDB_THREADS"): duckdb_threads(),
+    }
+    if not adapters.enabled("dbt-duckdb"):
+        return shared
+    return {
+        **shared,
+        internal_variable("WAREHOUSE"): f"{UNOPENED}/warehouse.duckdb",
+        internal_variable("DUCKDB_TEMP_DIRECTORY"): UNOPENED,
+        internal_variable("DUCKDB_MAX_TEMP_SIZE"): "1GiB",
+        internal_variable("DBT_DUCKDB_CONNECT"): "",
+    }
+
+
+def duckdb_environment(warehouse: Path, spill_root: Path) -> dict[str, str]:
+    """What dbt-duckdb opens: the warehouse file, and where DuckDB spills (and how much) under the same memory
+    limit as tierflow's own connections."""
+    opened = {
+        "temp_directory": str(temp_directory(spill_root)),
+        "max_temp_directory_size": duckdb_size(max_spill_gb(spill_root)),
+    }
+    if adapters.enabled("dbt-duckdb"):
+        from orchestration.adapters.dbt_duckdb import connect_values
+
+        return {**dbt_profile_environment(), **connect_values(str(warehouse), opened)}
+    return {
+        **dbt_profile_environment(),
+        internal_variable("WAREHOUSE"): str(warehouse),
+        internal_variable("DUCKDB_TEMP_DIRECTORY"): opened["temp_directory"],
+        internal_variable("DUCKDB_MAX_TEMP_SIZE"): opened["max_temp_directory_size"],
+        internal_variable("DBT_DUCKDB_CONNECT"): "",
     }
 
 

@@ -1,35 +1,19 @@
 """The dbt models as Dagster assets, built with `dbt build` so dbt tests run (and gate) with them."""
 
-import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import dagster as dg
 from dagster_dbt import DbtCliResource, DbtProject, dbt_assets
 
+from orchestration.defs.dbt.project import process_environment
 from orchestration.defs.dbt.translator import TierflowDbtTranslator
 from orchestration.defs.gates import FULL_REFRESH_TAG
 from orchestration.defs.resources import TierflowResource
 from tierflow.faults import fault_point
 from tierflow.targets import target_for
 from tierflow.targets.base import duckdb_environment
-
-
-@contextmanager
-def process_environment(values: Mapping[str, str]) -> Iterator[None]:
-    """dbt runs in a subprocess and reads the warehouse path and engine settings from its environment
-    (profiles.yml). DbtCliResource has no per-call environment; the job runs one step at a time, in-process."""
-    previous = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in previous.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @contextmanager

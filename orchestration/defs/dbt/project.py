@@ -9,8 +9,11 @@ from __future__ import annotations
 
 import fcntl
 import json
+import os
 import shutil
 import sys
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +22,7 @@ from dagster_dbt import DbtCliResource, DbtProject
 from orchestration import adapters
 from orchestration.adapters.dagster_dbt import TierflowDbtCli
 from tierflow.paths import DBT_PROJECT_DIR, REPO_ROOT
+from tierflow.targets.base import dbt_profile_environment
 
 PROJECT_SOURCES = (DBT_PROJECT_DIR, REPO_ROOT / "models")
 
@@ -32,7 +36,9 @@ def dbt_executable() -> str:
 def dbt_cli(project: DbtProject, *, target: str | None = None) -> DbtCliResource:
     """The dbt resource, with tierflow's start-up savings where the installed dagster-dbt allows them."""
     resource = TierflowDbtCli if adapters.enabled("dagster-dbt") else DbtCliResource
-    return resource(project_dir=project, dbt_executable=dbt_executable(), target=target)
+    # The profile's default target goes without `--target`, as `prepare_manifest` parses it: dbt re-parses the
+    # whole project when the target argument differs from the saved parse's.
+    return resource(project_dir=project, dbt_executable=dbt_executable(), target=None if target == "duckdb" else target)
 
 
 @cache
@@ -43,6 +49,22 @@ def dbt_project() -> DbtProject:
     # venv could not load the code location. This runs the dbt beside this Python, wherever it is loaded from.
     prepare_manifest(project)
     return project
+
+
+@contextmanager
+def process_environment(values: Mapping[str, str]) -> Iterator[None]:
+    """dbt runs in a subprocess and reads the warehouse path and engine settings from its environment
+    (profiles.yml). DbtCliResource has no per-call environment; the job runs one step at a time, in-process."""
+    previous = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in previous.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _newest_source_mtime() -> float:
@@ -63,7 +85,9 @@ def prepare_manifest(project: DbtProject | None = None) -> Path:
     with (target / ".prepare.lock").open("w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
         if not manifest.exists() or manifest.stat().st_mtime < _newest_source_mtime():
-            dbt_cli(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
+            # With the profile values of every run, so that a run's dbt reuses this parse (tierflow.targets.base).
+            with process_environment(dbt_profile_environment()):
+                dbt_cli(project).cli(["parse", "--quiet"], target_path=project.target_path).wait()
     return manifest
 
 
