@@ -291,5 +291,6 @@ def test_an_override_saves_the_median_of_its_paired_round_differences() -> None:
         "every override": [10.0, 40.0, 20.0],  # the machine got busier in round 2
         "without the dagster-dbt override": [13.0, 41.0, 22.0],
         "without the dagster event log override": [15.0, 50.0, 26.0],
+        "without the dbt-duckdb connect override": [18.0, 47.0, 29.0],
     }
-    assert savings(seconds) == {"dagster-dbt": 2.0, "dagster": 6.0}
+    assert savings(seconds) == {"dagster-dbt": 2.0, "dagster": 6.0, "dbt-duckdb": 8.0}
