@@ -11,8 +11,8 @@ the parse prepared once in `dbt_project/target` serves every home and every run.
 Private dbt-duckdb surface (pinned in `orchestration.adapters.PINNED`, checked by tests/test_adapters.py):
 `Environment.initialize_db` hands the credentials to each plugin's public `update_connection_config` hook and
 only then opens `creds.path`; the plugin replaces that path, which dbt-duckdb gives plugins no public way to do.
-When the plugin did not run (another dbt-duckdb, or the override switched off), tierflow passes the real values
-through the profile as before (`connect_environment`), so nothing depends on the plugin but the speed.
+When the override is off (another dbt-duckdb, or switched off), tierflow passes the real values through the
+profile as before (`tierflow.targets.base.duckdb_environment`), so nothing depends on the plugin but the speed.
 """
 
 from __future__ import annotations

@@ -27,6 +27,16 @@ LANDING_BOOKKEEPING = ("quarantine", "ingested_files", "updates")
 UNOPENED = "/nonexistent/tierflow: the dbt-duckdb connect plugin did not run (orchestration/adapters/dbt_duckdb.py)"
 
 
+def _opened_by_profile(path: str, temp: str, max_temp: str) -> dict[str, str]:
+    """The profile's own warehouse file, spill directory and spill bound (the connect plugin left inert)."""
+    return {
+        internal_variable("WAREHOUSE"): path,
+        internal_variable("DUCKDB_TEMP_DIRECTORY"): temp,
+        internal_variable("DUCKDB_MAX_TEMP_SIZE"): max_temp,
+        internal_variable("DBT_DUCKDB_CONNECT"): "",
+    }
+
+
 def dbt_profile_environment() -> dict[str, str]:
     """The dbt-duckdb profile values every run shares, and the saved parse of the project is made with
     (`prepare_manifest`). With the connect plugin, the warehouse file, spill directory and spill bound are not
@@ -37,33 +47,19 @@ def dbt_profile_environment() -> dict[str, str]:
     }
     if not adapters.enabled("dbt-duckdb"):
         return shared
-    return {
-        **shared,
-        internal_variable("WAREHOUSE"): f"{UNOPENED}/warehouse.duckdb",
-        internal_variable("DUCKDB_TEMP_DIRECTORY"): UNOPENED,
-        internal_variable("DUCKDB_MAX_TEMP_SIZE"): "1GiB",
-        internal_variable("DBT_DUCKDB_CONNECT"): "",
-    }
+    return {**shared, **_opened_by_profile(f"{UNOPENED}/warehouse.duckdb", UNOPENED, "1GiB")}
 
 
 def duckdb_environment(warehouse: Path, spill_root: Path) -> dict[str, str]:
     """What dbt-duckdb opens: the warehouse file, and where DuckDB spills (and how much) under the same memory
     limit as tierflow's own connections."""
-    opened = {
-        "temp_directory": str(temp_directory(spill_root)),
-        "max_temp_directory_size": duckdb_size(max_spill_gb(spill_root)),
-    }
+    temp, max_temp = str(temp_directory(spill_root)), duckdb_size(max_spill_gb(spill_root))
     if adapters.enabled("dbt-duckdb"):
         from orchestration.adapters.dbt_duckdb import connect_values
 
+        opened = {"temp_directory": temp, "max_temp_directory_size": max_temp}
         return {**dbt_profile_environment(), **connect_values(str(warehouse), opened)}
-    return {
-        **dbt_profile_environment(),
-        internal_variable("WAREHOUSE"): str(warehouse),
-        internal_variable("DUCKDB_TEMP_DIRECTORY"): opened["temp_directory"],
-        internal_variable("DUCKDB_MAX_TEMP_SIZE"): opened["max_temp_directory_size"],
-        internal_variable("DBT_DUCKDB_CONNECT"): "",
-    }
+    return {**dbt_profile_environment(), **_opened_by_profile(str(warehouse), temp, max_temp)}
 
 
 class TargetError(RuntimeError):
