@@ -34,6 +34,7 @@ def test_failing_gate_exits_3_and_leaves_published_files_untouched(tmp_path: Pat
     )
     code, first = run(land, AS_OF)
     assert code == 0, first.get("message")
+    assert first["gates"]["data_docs"] is None  # gates.data_docs: on_failure, and every suite passed
     published_before = _digest_tree(run.home / "published")
     exports_before = sorted(p.name for p in (run.home / "exports" / "crm").iterdir())
 
@@ -52,6 +53,9 @@ def test_failing_gate_exits_3_and_leaves_published_files_untouched(tmp_path: Pat
     failed = [c for c in blocked["checks"] if not c["passed"]]
     assert [(c["asset"], c["check"]) for c in failed] == [("marts/customer_tiers", "expectation_suite")]
     assert [f["expectation"] for f in failed[0]["details"]["failed"]] == ["expect_table_row_count_to_be_between"]
+    # The failing suite, and only it, is in the run's Data Docs.
+    docs = {p.name for p in (Path(blocked["gates"]["data_docs"]).parent / "validations").iterdir()}
+    assert docs == {"customer_tiers"}
     assert "published" not in blocked or not blocked["published"]
     assert _digest_tree(run.home / "published") == published_before
     assert sorted(p.name for p in (run.home / "exports" / "crm").iterdir()) == exports_before

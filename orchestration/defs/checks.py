@@ -13,6 +13,7 @@ import duckdb
 from orchestration.defs.gates import run_identity
 from orchestration.defs.resources import TierflowResource
 from tierflow.faults import fault_point
+from tierflow.gates.audit import renders_data_docs
 from tierflow.gates.expectations import SuiteError, load_suite, suite_path
 from tierflow.gates.report import data_docs_dir, suite_entry, write_part
 from tierflow.gates.suites import run_suite
@@ -56,6 +57,7 @@ def build_suite_check(table: str) -> dg.AssetChecksDefinition:
                     parameters,
                     name=table,
                     docs_dir=data_docs_dir(run_dir),
+                    docs=renders_data_docs(con, tierflow.load_policy().gates.data_docs),
                 )
             fault_point(f"gate.{table}")
         except SuiteError as exc:
@@ -71,7 +73,12 @@ def build_suite_check(table: str) -> dg.AssetChecksDefinition:
                 "expectations": len(outcome.outcomes),
                 "failed": dg.MetadataValue.json([f.as_dict() for f in outcome.failed]),
                 "gate_report": dg.MetadataValue.path(str(report)),
-                "data_docs": dg.MetadataValue.path(str(data_docs_dir(run_dir) / "index.html")),
+                # Rendered after the last suite (run_gates), where Great Expectations validated this one.
+                **(
+                    {"data_docs": dg.MetadataValue.path(str(data_docs_dir(run_dir) / "index.html"))}
+                    if outcome.batch_rows
+                    else {}
+                ),
             },
         )
 

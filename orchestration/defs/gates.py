@@ -18,6 +18,7 @@ import duckdb
 
 from orchestration.defs.ingest import RUN_PARAMETER_KEYS, landing_key
 from orchestration.defs.resources import TierflowResource
+from tierflow.gates.audit import renders_data_docs
 from tierflow.gates.expectations import SuiteError, load_suite, suite_path
 from tierflow.gates.gx_docs import build_docs
 from tierflow.gates.measures import circuit_breakers, freshness, quarantine_share, reconciliation
@@ -89,15 +90,18 @@ def landing_suite(
     if not path.exists() or not table_exists(con, "landing", name):
         return None
     parameters = {"currencies": convertible_currencies(), "as_of_date": as_of.isoformat()}
+    with_docs = renders_data_docs(con, tierflow.load_policy().gates.data_docs)
     try:
-        outcome = run_suite(con, judged_rows(con, name), load_suite(path), parameters, name=table, docs_dir=docs)
+        outcome = run_suite(
+            con, judged_rows(con, name), load_suite(path), parameters, name=table, docs_dir=docs, docs=with_docs
+        )
     except SuiteError as exc:
         return {"suite": table, "table": f"landing.{name}", "success": False, "error": str(exc), "failed": []}
     return suite_entry(f"landing.{name}", outcome)
 
 
 def _result(
-    name: str, gates: list[GateResult], suites: list[dict], report, asset: dg.AssetKey = TIERS
+    name: str, gates: list[GateResult], suites: list[dict], report, docs, asset: dg.AssetKey = TIERS
 ) -> dg.AssetCheckResult:
     # One line per failure for the run summary; figures, samples and failing rows are in the report.
     failed = [f"{g.name}: figure {g.figure}, threshold {g.threshold}: {g.message}" for g in gates if g.blocks]
@@ -113,7 +117,7 @@ def _result(
         passed=not failed,
         metadata={
             "gate_report": dg.MetadataValue.path(str(report)),
-            "data_docs": dg.MetadataValue.path(str(report.parent / "data_docs" / "index.html")),
+            **({"data_docs": dg.MetadataValue.path(str(docs))} if docs else {}),
             "gates": dg.MetadataValue.json([g.as_dict() for g in gates]),
             "failed": dg.MetadataValue.json(failed),
         },
@@ -149,7 +153,7 @@ def input_gates(context: dg.AssetCheckExecutionContext, tierflow: TierflowResour
         run = {**run_identity(con), "overrides": allowed_breakers(context.run.tags)}
         share, over = quarantine_share(con, tierflow.load_policy().gates)
         suites = {name: landing_suite(con, tierflow, name, run["as_of"], data_docs_dir(run_dir)) for name in INPUTS}
-    build_docs(data_docs_dir(run_dir))
+    docs = build_docs(data_docs_dir(run_dir))
     entries = [entry for entry in suites.values() if entry]
     report = write_part(run_dir, INPUT_GATES, run=run, gates=[share], suites=entries)
     _log(context, [share])
@@ -157,7 +161,7 @@ def input_gates(context: dg.AssetCheckExecutionContext, tierflow: TierflowResour
         # Each landing asset carries the quarantine gate unless only other inputs' files failed it.
         carried = [share] if name in over or not share.blocks else []
         entry = suites[name]
-        yield _result(INPUT_GATES, carried, [entry] if entry else [], report, landing_key(spec))
+        yield _result(INPUT_GATES, carried, [entry] if entry else [], report, docs, landing_key(spec))
 
 
 @dg.multi_asset_check(
@@ -179,8 +183,8 @@ def run_gates(context: dg.AssetCheckExecutionContext, tierflow: TierflowResource
             "freshness": [freshness(con, gates, as_of, policy.timezone)],
             "circuit_breakers": circuit_breakers(con, gates, allowed),
         }
-    build_docs(data_docs_dir(run_dir))
+    docs = build_docs(data_docs_dir(run_dir))
     for name, results in parts.items():
         report = write_part(run_dir, name, run=run, gates=results)
         _log(context, results)
-        yield _result(name, results, [], report)
+        yield _result(name, results, [], report, docs)

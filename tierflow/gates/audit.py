@@ -29,3 +29,11 @@ def last_full_audit(con: duckdb.DuckDBPyConnection) -> date | None:
     if not table_exists(con, SCHEMA, "publish_log") or "full_audit" not in column_names(con, f"{SCHEMA}.publish_log"):
         return None
     return scalar(con, f"select max(as_of_date) from {SCHEMA}.publish_log where full_audit")
+
+
+def renders_data_docs(con: duckdb.DuckDBPyConnection, data_docs: str) -> bool:
+    """Whether this run validates its passing suites for Data Docs too (`gates.data_docs`); a failing suite
+    always renders its own."""
+    if data_docs != "full_audit":
+        return data_docs == "every_run"
+    return bool(scalar(con, "select is_full_audit from tierflow.run_parameters"))

@@ -24,6 +24,7 @@ from tierflow.gates.expectations import ExpectationOutcome, SuiteError, plain_va
 
 SITE = "tierflow_gates"
 _lock = threading.Lock()
+_validated: set[str] = set()  # the docs directories this process validated a batch for
 
 
 @contextmanager
@@ -93,6 +94,7 @@ def validate_batch(
             )
         )
         result = checkpoint.run(batch_parameters={"dataframe": frame}, expectation_parameters=parameters)
+        _validated.add(str(docs_dir))
     validation = next(iter(result.run_results.values()))
     outcomes = []
     for item in validation.results:
@@ -111,8 +113,11 @@ def validate_batch(
     return outcomes
 
 
-def build_docs(docs_dir: Path) -> Path:
-    """Render every validation this process ran for the run into its Data Docs site; the index page."""
+def build_docs(docs_dir: Path) -> Path | None:
+    """Render every validation this process ran for the run into its Data Docs site; the index page, or None
+    when nothing was validated for it (no site, and Great Expectations is not even imported)."""
+    if str(docs_dir) not in _validated:
+        return None
     with _lock, _not_a_doctest():
         context, _ = _context(str(docs_dir))
         context.build_data_docs(site_names=[SITE])

@@ -6,6 +6,7 @@ Every threshold may be set to `null` to switch that gate off. Shares are fractio
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -40,6 +41,10 @@ class Gates(BaseModel):
     # A daily run judges the rows it loaded; every this many days (and on `tierflow run --full-audit`) the
     # landing suites judge every row again (tierflow/gates/audit.py).
     full_audit_every_days: int = Field(7, ge=1, le=3660, strict=True)
+    # Which runs render Great Expectations Data Docs (every suite is judged in SQL on every run either way).
+    # Validating each suite's batch in GX for its docs costs a run several seconds, import included, so by
+    # default only full audits render them, and any run whose suite fails renders that suite's.
+    data_docs: Literal["every_run", "full_audit", "on_failure"] = "full_audit"
 
     @model_validator(mode="after")
     def _warn_below_block(self) -> Gates:
