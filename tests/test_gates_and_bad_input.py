@@ -1,16 +1,23 @@
 """What users are promised when things go wrong: a failing quality gate publishes nothing and leaves the
 last good files byte for byte; a file missing a required column stops the run before any transformation
-with a message naming the file and the column."""
+with a message naming the file and the column; a broken key or value fails its dbt test, which returns the
+offending rows."""
 
 from __future__ import annotations
 
 import hashlib
 import json
 import shutil
+from datetime import date
 from pathlib import Path
 
+from orchestration.defs.dbt.assets import warehouse_environment
+from orchestration.defs.dbt.project import dbt_cli, dbt_project
 from tests.conftest import Runner, order, profile, write_csv
 from tierflow.paths import EXPECTATIONS_DIR
+from tierflow.policy.parameters import write_run_parameters
+from tierflow.policy.schema import DEFAULT_POLICY_PATH, load_policy
+from tierflow.warehouse import connect
 
 AS_OF = "2025-06-30"
 
@@ -100,3 +107,38 @@ def test_missing_landing_directory_exits_2(tmp_path: Path, run: Runner) -> None:
     code, summary = run(tmp_path / "nowhere", AS_OF)
     assert code == 2
     assert "does not exist" in summary["message"]
+
+
+def test_broken_keys_and_values_fail_their_dbt_tests_with_the_offending_rows(tmp_path: Path) -> None:
+    """The project's own generic dbt tests (dbt_project/macros): primary_key fails on a null key and on a key
+    two rows share, accepted_values_by_column on a value outside its list (a null passes, as with dbt's
+    accepted_values), and each returns what it found. Real dbt on a warehouse holding only the run parameters
+    (the policy tables), so no pipeline run is needed."""
+    warehouse = tmp_path / "warehouse.duckdb"
+    with connect(warehouse) as con:
+        write_run_parameters(con, run_id="broken", as_of=date(2025, 6, 30), policy=load_policy(DEFAULT_POLICY_PATH))
+        # Tiers bronze 1, silver 2, gold 3, diamond 4: bronze loses its code, gold takes silver's rank.
+        con.execute("alter table tierflow.policy_tiers alter column tier_code drop not null")
+        con.execute("update tierflow.policy_tiers set tier_code = null where tier_rank = 1")
+        con.execute("update tierflow.policy_tiers set tier_rank = 2 where tier_rank = 3")
+        con.execute("update tierflow.policy_engine set downgrade_mode = 'sometimes', downgrade_anchor = null")
+    selection = ["--select", "stg_tierflow__policy_tiers stg_tierflow__policy_engine"]
+    # Cautious: not the singular test that also reads customer_tiers, which is not built here.
+    options = ["--indirect-selection", "cautious", "--store-failures", "--quiet"]
+    with warehouse_environment(warehouse):
+        dbt_cli(dbt_project()).cli(
+            ["build", *selection, *options], target_path=tmp_path / "target", raise_on_error=False
+        ).wait()
+    results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
+    failed = {r["unique_id"].split(".")[2]: r["relation_name"] for r in results if r["status"] == "fail"}
+    with connect(warehouse, read_only=True) as con:
+        found = {name: con.execute(f"select * from {relation}").fetchall() for name, relation in failed.items()}
+    assert found == {
+        "primary_key_stg_tierflow__policy_tiers_tier_code": [(None, 1)],
+        "primary_key_stg_tierflow__policy_tiers_tier_rank": [(2, 2)],
+        next(name for name in found if name.startswith("accepted_values_by_column_stg_tierflow__policy_engine")): [
+            ("downgrade_mode", "sometimes", 1)
+        ],
+    }
+    # Everything else, the match_mode and not-null tests of the same tables included, passed.
+    assert {r["status"] for r in results if r["unique_id"].split(".")[2] not in failed} == {"success", "pass"}

@@ -143,7 +143,7 @@ def test_daily_dbt_tests_judge_only_the_recomputed_customers(tmp_path: Path) -> 
     assert code == 0, summary
 
     def duplicate_last_day(recomputed: bool) -> None:
-        """Duplicates the last row of a customer this run did (not) recompute: a unique_combination failure."""
+        """Duplicates the last row of a customer this run did (not) recompute: a primary_key failure."""
         with connect(warehouse) as con:
             con.execute(
                 f"""
