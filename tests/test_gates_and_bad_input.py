@@ -110,16 +110,19 @@ def test_missing_landing_directory_exits_2(tmp_path: Path, run: Runner) -> None:
 
 
 def test_broken_keys_and_values_fail_their_dbt_tests_with_the_offending_rows(tmp_path: Path) -> None:
-    """The project's own generic dbt tests (dbt_project/macros): primary_key fails on a null key and on a key
-    two rows share, accepted_values_by_column on a value outside its list (a null passes, as with dbt's
-    accepted_values), and each returns what it found. Real dbt on a warehouse holding only the run parameters
-    (the policy tables), so no pipeline run is needed."""
+    """The project's own generic dbt tests (dbt_project/macros): primary_key fails on a null key, on a key
+    two rows share and on a null in one of its `not_null` columns, accepted_values_by_column on a value
+    outside its list (a null passes, as with dbt's accepted_values), and each returns what it found. Real dbt
+    on a warehouse holding only the run parameters (the policy tables), so no pipeline run is needed."""
     warehouse = tmp_path / "warehouse.duckdb"
     with connect(warehouse) as con:
         write_run_parameters(con, run_id="broken", as_of=date(2025, 6, 30), policy=load_policy(DEFAULT_POLICY_PATH))
-        # Tiers bronze 1, silver 2, gold 3, diamond 4: bronze loses its code, gold takes silver's rank.
+        # Tiers bronze 1, silver 2, gold 3, diamond 4: bronze loses its code, gold its discount (a column the
+        # tier_code key's test lists as required) and takes silver's rank.
         con.execute("alter table tierflow.policy_tiers alter column tier_code drop not null")
+        con.execute("alter table tierflow.policy_tiers alter column discount_pct drop not null")
         con.execute("update tierflow.policy_tiers set tier_code = null where tier_rank = 1")
+        con.execute("update tierflow.policy_tiers set discount_pct = null where tier_code = 'gold'")
         con.execute("update tierflow.policy_tiers set tier_rank = 2 where tier_rank = 3")
         con.execute("update tierflow.policy_engine set downgrade_mode = 'sometimes', downgrade_anchor = null")
     selection = ["--select", "stg_tierflow__policy_tiers stg_tierflow__policy_engine"]
@@ -132,9 +135,15 @@ def test_broken_keys_and_values_fail_their_dbt_tests_with_the_offending_rows(tmp
     results = json.loads((tmp_path / "target" / "run_results.json").read_text())["results"]
     failed = {r["unique_id"].split(".")[2]: r["relation_name"] for r in results if r["status"] == "fail"}
     with connect(warehouse, read_only=True) as con:
-        found = {name: con.execute(f"select * from {relation}").fetchall() for name, relation in failed.items()}
+        found = {
+            name: sorted(con.execute(f"select * from {relation}").fetchall(), key=repr)
+            for name, relation in failed.items()
+        }
+    tier_code_key = next(name for name in found if name.startswith("primary_key_stg_tierflow__policy_tiers_tier_code"))
     assert found == {
-        "primary_key_stg_tierflow__policy_tiers_tier_code": [(None, 1)],
+        # Per key: its code, its rows, then the nulls of tier_name, discount_pct, points_multiplier and the
+        # three benefit flags (the test's `not_null`).
+        tier_code_key: [("gold", 1, 0, 1, 0, 0, 0, 0), (None, 1, 0, 0, 0, 0, 0, 0)],
         "primary_key_stg_tierflow__policy_tiers_tier_rank": [(2, 2)],
         next(name for name in found if name.startswith("accepted_values_by_column_stg_tierflow__policy_engine")): [
             ("downgrade_mode", "sometimes", 1)
