@@ -141,9 +141,9 @@ def test_broken_keys_and_values_fail_their_dbt_tests_with_the_offending_rows(tmp
         }
     tier_code_key = next(name for name in found if name.startswith("primary_key_stg_tierflow__policy_tiers_tier_code"))
     assert found == {
-        # Per key: its code, its rows, then the nulls of tier_name, discount_pct, points_multiplier and the
-        # three benefit flags (the test's `not_null`).
-        tier_code_key: [("gold", 1, 0, 1, 0, 0, 0, 0), (None, 1, 0, 0, 0, 0, 0, 0)],
+        # The null key (its code, its rows), then one row of null counts: tier_name, discount_pct,
+        # points_multiplier and the three benefit flags (the test's `not_null`).
+        tier_code_key: [(None, 1, None, None, None, None, None, None), (None, None, 0, 1, 0, 0, 0, 0)],
         "primary_key_stg_tierflow__policy_tiers_tier_rank": [(2, 2)],
         next(name for name in found if name.startswith("accepted_values_by_column_stg_tierflow__policy_engine")): [
             ("downgrade_mode", "sometimes", 1)
