@@ -82,7 +82,7 @@ def judged_rows(con: duckdb.DuckDBPyConnection, name: str) -> str:
 
 
 def landing_suite(
-    con: duckdb.DuckDBPyConnection, tierflow: TierflowResource, name: str, as_of: date, docs
+    con: duckdb.DuckDBPyConnection, tierflow: TierflowResource, name: str, as_of: date, docs, with_docs: bool
 ) -> dict | None:
     """The suite of landing.<name>, or None for an optional input that never arrived."""
     table = f"landing__{name}"
@@ -90,7 +90,6 @@ def landing_suite(
     if not path.exists() or not table_exists(con, "landing", name):
         return None
     parameters = {"currencies": convertible_currencies(), "as_of_date": as_of.isoformat()}
-    with_docs = renders_data_docs(con, tierflow.load_policy().gates.data_docs)
     try:
         outcome = run_suite(
             con, judged_rows(con, name), load_suite(path), parameters, name=table, docs_dir=docs, docs=with_docs
@@ -151,8 +150,12 @@ def input_gates(context: dg.AssetCheckExecutionContext, tierflow: TierflowResour
     run_dir = tierflow.layout.run_dir(context.run.run_id)
     with connect(tierflow.layout.warehouse, read_only=True) as con:
         run = {**run_identity(con), "overrides": allowed_breakers(context.run.tags)}
-        share, over = quarantine_share(con, tierflow.load_policy().gates)
-        suites = {name: landing_suite(con, tierflow, name, run["as_of"], data_docs_dir(run_dir)) for name in INPUTS}
+        gates = tierflow.load_policy().gates
+        share, over = quarantine_share(con, gates)
+        with_docs = renders_data_docs(con, gates.data_docs)
+        suites = {
+            name: landing_suite(con, tierflow, name, run["as_of"], data_docs_dir(run_dir), with_docs) for name in INPUTS
+        }
     docs = build_docs(data_docs_dir(run_dir))
     entries = [entry for entry in suites.values() if entry]
     report = write_part(run_dir, INPUT_GATES, run=run, gates=[share], suites=entries)
