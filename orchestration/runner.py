@@ -17,6 +17,7 @@ from orchestration.adapters import instance_overrides
 from orchestration.defs import build_definitions
 from orchestration.defs.dbt.assets import process_environment
 from orchestration.defs.gates import ALLOW_TAG, FULL_REFRESH_TAG
+from orchestration.defs.publish import PUBLISH_GROUP
 from orchestration.defs.resources import BAD_INPUT
 from orchestration.defs.schedules import TIER_JOB_NAME, run_config_for
 from orchestration.progress import DbtEchoFilter
@@ -30,7 +31,15 @@ from tierflow.secrets import redact
 from tierflow.settings import Settings
 from tierflow.sql_safety import check_layout
 from tierflow.targets import TargetError, target_for
-from tierflow.unchanged import Reusable, forget, input_fingerprint, remember, reusable
+from tierflow.unchanged import (
+    FINGERPRINT_TAG,
+    Reusable,
+    forget,
+    input_fingerprint,
+    remember,
+    resumable,
+    reusable,
+)
 from tierflow.warehouse import spill_bound_environment
 
 EXIT_PUBLISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BLOCKED = 0, 1, 2, 3
@@ -42,6 +51,7 @@ class RunSummary:
     as_of: str
     run_id: str | None = None
     reused_run: str | None = None  # unchanged: the run whose publication stands (tierflow.unchanged)
+    resumed_run: str | None = None  # the stopped run whose audited build this run published (tierflow.unchanged)
     policy_version: str | None = None
     inputs: dict[str, dict] = field(default_factory=dict)
     checks: list[dict] = field(default_factory=list)
@@ -77,6 +87,7 @@ class RunSummary:
             "as_of": self.as_of,
             "run_id": self.run_id,
             "reused_run": self.reused_run,
+            "resumed_run": self.resumed_run,
             "policy_version": self.policy_version,
             "inputs": self.inputs,
             "customers": self.customers,
@@ -106,58 +117,76 @@ def _root_cause(error: Any) -> str:
     return error.message.strip().splitlines()[0] if error.message.strip() else error.cls_name
 
 
+def _read_materialization(summary: RunSummary, materialization: dg.AssetMaterialization) -> None:
+    key = materialization.asset_key.path
+    metadata = materialization.metadata
+    if key[0] == "landing":
+        summary.inputs[key[1]] = {
+            name: _value(metadata, name)
+            for name in (
+                "files_seen",
+                "files_loaded",
+                "files_skipped",
+                "rows_read",
+                "rows_accepted",
+                "rows_updated",
+                "rows_quarantined",
+                "rows_redundant",
+                "quarantine_reasons",
+            )
+        }
+    elif key == ["tierflow", "run_parameters"]:
+        summary.policy_version = _value(metadata, "policy_version")
+        summary.is_full_audit = _value(metadata, "is_full_audit")
+    elif key == ["published_tables"]:
+        summary.tier_counts = _value(metadata, "tier_counts")
+        summary.customers = _value(metadata, "customers")
+        for name in metadata:
+            if name.endswith("_path"):
+                summary.published[name.removesuffix("_path")] = str(_value(metadata, name))
+    elif key == ["crm_segment_export"]:
+        summary.published["crm_export"] = str(_value(metadata, "directory"))
+        summary.crm = {
+            "export_id": _value(metadata, "export_id"),
+            "reused": _value(metadata, "reused"),
+            "delta_counts": _value(metadata, "delta_counts"),
+            "notice_counts": _value(metadata, "notice_counts"),
+        }
+    elif key == ["tier_report"]:
+        summary.published["report"] = str(_value(metadata, "report_path"))
+    elif key == ["crm_webhook_sync"]:
+        summary.crm["sync"] = {name: _value(metadata, name) for name in metadata}
+
+
+def _read_check(summary: RunSummary, evaluation: dg.AssetCheckEvaluation) -> None:
+    check = {
+        "asset": evaluation.asset_key.to_user_string(),
+        "check": evaluation.check_name,
+        "passed": evaluation.passed,
+    }
+    if not evaluation.passed:
+        # What failed and on which values, so an operator need not open Dagster to see why.
+        check["details"] = {k: _value(evaluation.metadata, k) for k in evaluation.metadata}
+    summary.checks.append(check)
+
+
+def _read_build_run(instance: dg.DagsterInstance, summary: RunSummary, build_run: str) -> None:
+    """A resumed run's inputs, parameters and checks: those of the run that built and audited what it publishes."""
+    kinds = {dg.DagsterEventType.ASSET_MATERIALIZATION, dg.DagsterEventType.ASSET_CHECK_EVALUATION}
+    for entry in instance.all_logs(build_run, of_type=kinds):
+        event = entry.dagster_event
+        if event.event_type == dg.DagsterEventType.ASSET_MATERIALIZATION:
+            _read_materialization(summary, event.event_specific_data.materialization)
+        else:
+            _read_check(summary, event.event_specific_data)
+
+
 def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSummary:
     summary.run_id = result.run_id
     for event in result.get_asset_materialization_events():
-        materialization = event.materialization
-        key = materialization.asset_key.path
-        metadata = materialization.metadata
-        if key[0] == "landing":
-            summary.inputs[key[1]] = {
-                name: _value(metadata, name)
-                for name in (
-                    "files_seen",
-                    "files_loaded",
-                    "files_skipped",
-                    "rows_read",
-                    "rows_accepted",
-                    "rows_updated",
-                    "rows_quarantined",
-                    "rows_redundant",
-                    "quarantine_reasons",
-                )
-            }
-        elif key == ["tierflow", "run_parameters"]:
-            summary.policy_version = _value(metadata, "policy_version")
-            summary.is_full_audit = _value(metadata, "is_full_audit")
-        elif key == ["published_tables"]:
-            summary.tier_counts = _value(metadata, "tier_counts")
-            summary.customers = _value(metadata, "customers")
-            for name in metadata:
-                if name.endswith("_path"):
-                    summary.published[name.removesuffix("_path")] = str(_value(metadata, name))
-        elif key == ["crm_segment_export"]:
-            summary.published["crm_export"] = str(_value(metadata, "directory"))
-            summary.crm = {
-                "export_id": _value(metadata, "export_id"),
-                "reused": _value(metadata, "reused"),
-                "delta_counts": _value(metadata, "delta_counts"),
-                "notice_counts": _value(metadata, "notice_counts"),
-            }
-        elif key == ["tier_report"]:
-            summary.published["report"] = str(_value(metadata, "report_path"))
-        elif key == ["crm_webhook_sync"]:
-            summary.crm["sync"] = {name: _value(metadata, name) for name in metadata}
+        _read_materialization(summary, event.materialization)
     for evaluation in result.get_asset_check_evaluations():
-        check = {
-            "asset": evaluation.asset_key.to_user_string(),
-            "check": evaluation.check_name,
-            "passed": evaluation.passed,
-        }
-        if not evaluation.passed:
-            # What failed and on which values, so an operator need not open Dagster to see why.
-            check["details"] = {k: _value(evaluation.metadata, k) for k in evaluation.metadata}
-        summary.checks.append(check)
+        _read_check(summary, evaluation)
     failures = [e for e in result.all_events if e.is_step_failure]
     bad_input = [
         f.step_failure_data.user_failure_data.description
@@ -179,6 +208,12 @@ def _summarise(result: dg.ExecuteInProcessResult, summary: RunSummary) -> RunSum
         ]
         summary.status = "error"
         summary.message = "; ".join(errors) or "the run failed before publishing"
+    if summary.resumed_run and summary.status == "published":
+        summary.message = (
+            f"resumed run {summary.resumed_run} at publication: it had stopped after its quality gates passed, "
+            "with the same landing files, policy, overrides, expectations, code, settings and as-of date, so its "
+            "audited build was published without ingesting, building or judging it again (--force rebuilds)"
+        )
     return summary
 
 
@@ -203,6 +238,11 @@ def _is_complete(summary: RunSummary) -> bool:
     return summary.status == "published" and (sync == "complete" or sync.startswith("disabled"))
 
 
+def _publication(defs: dg.Definitions) -> list[dg.AssetKey]:
+    """The publish steps (BI tables, CRM export and sync, report): what a resumed run executes."""
+    return [spec.key for spec in defs.resolve_all_asset_specs() if spec.group_name == PUBLISH_GROUP]
+
+
 def run_pipeline(
     settings: Settings,
     as_of: date,
@@ -213,8 +253,9 @@ def run_pipeline(
     full_refresh: bool = False,
     full_audit: bool = False,
 ) -> RunSummary:
-    """Ingest, transform, gate and publish as of `as_of`, unless nothing changed since the last complete run
-    (`force` recomputes anyway; so does `full_refresh`, which also rebuilds every carried table from scratch).
+    """Ingest, transform, gate and publish as of `as_of`, unless nothing changed since the last complete run,
+    or only publish when a run with the same inputs stopped after its gates passed (tierflow.unchanged).
+    `force` recomputes anyway; so does `full_refresh`, which also rebuilds every carried table from scratch.
     Never raises for bad input: see the summary."""
     started = time.perf_counter()
     summary = RunSummary(status="error", as_of=as_of.isoformat(), full_refresh=full_refresh)
@@ -238,6 +279,8 @@ def run_pipeline(
         summary = _unchanged(summary, reuse)
         summary.seconds = time.perf_counter() - started
         return summary
+    resume = None if force or full_refresh or full_audit else resumable(layout, digest)
+    summary.resumed_run = resume.build_run if resume else None
     forget(layout)
     defs = build_definitions(settings)
     layout.dagster_home.mkdir(parents=True, exist_ok=True)
@@ -254,21 +297,24 @@ def run_pipeline(
         # What a killed run left behind (see tierflow.recovery); the caller holds the run lock.
         clean_stale(layout)
         fail_abandoned_runs(instance)
+        loggers = {"loggers": {"tierflow_cli": {"config": {"verbose": verbose}}}}
         result = defs.resolve_job_def(TIER_JOB_NAME).execute_in_process(
-            run_config={
-                **run_config_for(as_of.isoformat()),
-                "loggers": {"tierflow_cli": {"config": {"verbose": verbose}}},
-            },
+            # Resumed: only the publish steps, which read the as-of date from the audited build.
+            run_config=loggers if resume else {**run_config_for(as_of.isoformat()), **loggers},
+            asset_selection=_publication(defs) if resume else None,
             instance=instance,
             raise_on_error=False,
             tags={
                 "tierflow/as_of": as_of.isoformat(),
                 "tierflow/trigger": "cli",
+                **({FINGERPRINT_TAG: digest} if digest else {}),
                 **({ALLOW_TAG: json.dumps(allow, sort_keys=True)} if allow else {}),
                 **({FULL_REFRESH_TAG: "true"} if full_refresh else {}),
                 **({FULL_AUDIT_TAG: "true"} if full_audit else {}),
             },
         )
+        if resume:
+            _read_build_run(instance, summary, resume.build_run)
     _summarise(result, summary)
     if summary.status == "error" and not summary.is_bad_input:
         causes = "\n".join([summary.message or "", *dbt_errors(layout.dbt_target)])
@@ -277,7 +323,7 @@ def run_pipeline(
         summary.message = explain(causes, str(layout.root), summary.max_spill_gb) or summary.message
     summary.message = redact(summary.message) if summary.message else None
     summary.seconds = time.perf_counter() - started
-    summary.gates = gate_summary(layout.run_dir(summary.run_id))
+    summary.gates = gate_summary(layout.run_dir(summary.resumed_run or summary.run_id))
     summary.overrides_not_applied = not_applied(layout.warehouse)
     summary.summary_path = layout.run_dir(summary.run_id) / "summary.json"
     summary.summary_path.parent.mkdir(parents=True, exist_ok=True)
@@ -285,5 +331,6 @@ def run_pipeline(
     staged.write_text(json.dumps(summary.as_dict(), indent=2, default=str) + "\n", encoding="utf-8")
     os.replace(staged, summary.summary_path)
     if digest is not None and summary.run_id and _is_complete(summary):
-        remember(layout, summary.run_id, digest, summary.as_dict())
+        # The warehouse's last publication is stamped with the run that built it.
+        remember(layout, summary.resumed_run or summary.run_id, digest, summary.as_dict())
     return summary

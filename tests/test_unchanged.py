@@ -1,20 +1,25 @@
 """A re-run with nothing new recomputes nothing and says which run's publication stands
 (tierflow.unchanged); a change to anything a run depends on, a missing published file, a failed run in
-between or --force makes the next run do everything again. Each full run here costs 20 to 40 s, so the
+between or --force makes the next run do everything again; a run stopped after its gates passed is resumed
+at publication. Each full run here costs 20 to 40 s, so the
 cases that need no full run after them ask `reusable` directly, with the fingerprint the CLI takes."""
 
 from __future__ import annotations
 
 import os
+import signal
+import subprocess
+import sys
 from datetime import date
 from pathlib import Path
 
+import duckdb
 import pytest
 
 from tests.conftest import Runner, relaxed_policy
 from tierflow.generate import generate_landing
 from tierflow.settings import Settings
-from tierflow.unchanged import fingerprint, input_fingerprint, record_path, reusable
+from tierflow.unchanged import audited_path, fingerprint, input_fingerprint, record_path, resumable, reusable
 
 AS_OF = date(2026, 6, 30)
 
@@ -48,9 +53,34 @@ def test_rerun_with_nothing_new_reuses_the_publication_until_something_changes(t
     assert run.published_duckdb.stat().st_mtime_ns != published_at
     assert run(landing, AS_OF)[1]["reused_run"] == forced["run_id"], "the forced run's publication stands now"
 
-    # The record stands only while its publication does: with a published file gone, nothing is reusable.
+    # A run stopped after its gates passed (killed as its publish step starts) leaves its audited build; the next
+    # run with the same inputs publishes that build, without ingesting, building or judging it again.
+    killed = subprocess.run(
+        [sys.executable, "-m", "tierflow.cli", *run.arguments(landing, AS_OF, "--force")],
+        env={**os.environ, "TIERFLOW__FAULT_POINT": "publish.parquet_staged"},
+        capture_output=True,
+        start_new_session=True,  # the kill takes its own process group only
+    )
+    assert killed.returncode == -signal.SIGKILL, killed.stderr[-3000:]
     settings = Settings.from_env(home=run.home, landing=landing, policy=run.policy)
     digest = input_fingerprint(settings, AS_OF)
+    build = resumable(settings.layout, digest)
+    assert build is not None and build.build_run not in (first["run_id"], forced["run_id"])
+    assert resumable(settings.layout, input_fingerprint(settings, date(2026, 7, 1))) is None, "other inputs"
+    code, resumed = run(landing, AS_OF)
+    assert code == 0 and resumed["status"] == "published", resumed.get("message")
+    assert resumed["resumed_run"] == build.build_run and resumed["run_id"] != build.build_run
+    assert f"resumed run {build.build_run} at publication" in resumed["message"]
+    # What the stopped run built and judged, published as it was: no model was rebuilt by the resumed run.
+    assert resumed["checks"] and all(c["passed"] for c in resumed["checks"]) and resumed["inputs"]
+    assert resumed["tier_counts"] == forced["tier_counts"]
+    with duckdb.connect(str(run.published_duckdb), read_only=True) as con:
+        assert con.execute("select distinct run_id from customer_tiers").fetchall() == [(build.build_run,)]
+    assert not (run.home / "runs" / resumed["run_id"] / "gate_report.json").exists(), "no gate ran again"
+    assert resumable(settings.layout, digest) is None, "published: nothing left to resume"
+    assert run(landing, AS_OF)[1]["reused_run"] == build.build_run, "and its publication stands"
+
+    # The record stands only while its publication does: with a published file gone, nothing is reusable.
     assert reusable(settings.layout, digest) is not None, "the CLI and this test take the same fingerprint"
     hidden = run.published_duckdb.rename(run.published_duckdb.with_name("hidden.duckdb"))
     assert reusable(settings.layout, digest) is None
@@ -62,7 +92,7 @@ def test_rerun_with_nothing_new_reuses_the_publication_until_something_changes(t
     code, failed = run(landing, AS_OF)
     assert code == 2 and failed["status"] == "error"
     stray.unlink()
-    assert not record_path(settings.layout).exists()
+    assert not record_path(settings.layout).exists() and not audited_path(settings.layout).exists()
     assert reusable(settings.layout, input_fingerprint(settings, AS_OF)) is None
 
 
@@ -95,6 +125,11 @@ def test_fingerprint_follows_every_input(tmp_path: Path, monkeypatch: pytest.Mon
         digest = result if isinstance(result, str) else fingerprint(settings, AS_OF)
         assert digest not in seen, f"{what} did not change the fingerprint"
         seen.add(digest)
+    # Internal switches (a fault point, the adapters) cannot change what a run publishes: a run killed at a fault
+    # point is resumed by the same run without it.
+    current = fingerprint(settings, AS_OF)
+    monkeypatch.setenv("TIERFLOW__FAULT_POINT", "publish.start")
+    assert fingerprint(settings, AS_OF) == current
 
 
 def test_the_code_fingerprint_covers_the_product_package_and_the_code_location() -> None:

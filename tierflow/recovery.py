@@ -14,9 +14,10 @@ leaves each output fully the old or fully the new version:
 
 **The previous published run** is the last row of the warehouse's `published_state.publish_log`. Recording
 it is the commit point and comes after every BI target has switched. A crash between a target's switch
-and that record leaves the target showing a run that was never committed: the next run still compares
-with the last *committed* run, so it computes exactly what the crashed run computed, and republishes every
-target, whose `publish_log` it rebuilds from the warehouse (the uncommitted entry disappears). Everything
+and that record leaves the target showing a run that was never committed: the next run with the same
+inputs publishes the crashed run's audited build again (tierflow.unchanged: resumed at publication), and a
+run with other inputs compares with the last *committed* run; either republishes every target, whose
+`publish_log` it rebuilds from the warehouse (the uncommitted entry disappears). Everything
 converges on the next successful run with no manual step. The CRM export comes after the commit point: a
 crash there is repaired by the next run of the same date, which finds (or rebuilds byte for byte) the same
 export and points `LATEST` at it.

@@ -2,6 +2,7 @@
 
 import dagster as dg
 
+from orchestration.defs.publish import PUBLISH_GROUP
 from orchestration.defs.resources import TierflowResource
 from tierflow.faults import fault_point
 from tierflow.report import load_report_data, write_report
@@ -13,7 +14,7 @@ def build_report_asset() -> dg.AssetsDefinition:
     @dg.asset(
         key="tier_report",
         deps=[dg.AssetKey("published_tables")],
-        group_name="publish",
+        group_name=PUBLISH_GROUP,
         kinds={"html"},
         owners=OWNERS,
         description="The visual report of the published run (tier distribution, migrations, KPI trends, "
