@@ -73,6 +73,23 @@ def test_sql_and_great_expectations_find_the_same_broken_rows(tmp_path: Path) ->
     assert "whole" in index.read_text(encoding="utf-8")
 
 
+def test_a_suite_is_validated_for_data_docs_only_when_asked_or_failing_and_an_empty_table_counts(
+    tmp_path: Path,
+) -> None:
+    spec = {"name": "empty", "expectations": SPEC["expectations"][1:3]}  # judged in SQL entirely
+    with duckdb.connect() as con:
+        con.execute(TABLE)
+        con.execute("create table empty as select * from tiers limit 0")
+        quiet = run_suite(con, "empty", spec, {}, name="quiet", docs_dir=tmp_path / "quiet", docs=False)
+        shown = run_suite(con, "empty", spec, {}, name="shown", docs_dir=tmp_path / "shown", docs=True)
+        failing = run_suite(con, "tiers", spec, {}, name="failing", docs_dir=tmp_path / "failing", docs=False)
+    assert quiet.success and not quiet.validated and build_docs(tmp_path / "quiet") is None
+    # Validated with no row in its batch: the check still links the docs that hold it.
+    assert shown.success and shown.validated and shown.batch_rows == 0
+    assert build_docs(tmp_path / "shown") is not None
+    assert not failing.success and failing.validated  # a failing suite is always shown
+
+
 def test_a_publish_log_from_before_overrides_stays_readable(tmp_path: Path) -> None:
 
     warehouse = tmp_path / "warehouse.duckdb"

@@ -76,7 +76,7 @@ def build_suite_check(table: str) -> dg.AssetChecksDefinition:
                 # Rendered after the last suite (run_gates), where Great Expectations validated this one.
                 **(
                     {"data_docs": dg.MetadataValue.path(str(data_docs_dir(run_dir) / "index.html"))}
-                    if outcome.batch_rows
+                    if outcome.validated
                     else {}
                 ),
             },

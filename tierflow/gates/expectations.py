@@ -45,6 +45,7 @@ class SuiteOutcome:
     rows: int  # in the table, all judged in SQL
     outcomes: list[ExpectationOutcome]
     batch_rows: int = 0  # in the pandas frame Great Expectations validated (bounded: gates.suites)
+    validated: bool = False  # Great Expectations validated the batch (for Data Docs): an empty one too
 
     @property
     def success(self) -> bool:

@@ -45,4 +45,4 @@ def run_suite(
     by_index = {r.index: r.outcome for r in sql_results}
     by_index.update({i: gx_outcomes[on_batch.index(i)] for i in untranslated})
     outcomes = [by_index[i] for i in sorted(by_index)]
-    return SuiteOutcome(suite=name, rows=rows, outcomes=outcomes, batch_rows=len(frame))
+    return SuiteOutcome(suite=name, rows=rows, outcomes=outcomes, batch_rows=len(frame), validated=True)
