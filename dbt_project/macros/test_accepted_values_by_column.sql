@@ -4,15 +4,22 @@
     failure it returns one row per column and value outside the list: column_name, unaccepted_value (as
     text) and n_records. The scan keeps only rows with such a value, so a passing table joins nothing. -#}
 {% test accepted_values_by_column(model, values) %}
-    with rows_outside as (
+    with flagged as (
         select
-            {%- for column in values %}
-            {{ column }}{{ "," if not loop.last }}
+            {%- for column, accepted in values.items() %}
+            {{ column }},
+            {{ column }} not in ({{ accepted_value_literals(accepted) }}) as {{ column }}__is_outside
+            {{- "," if not loop.last }}
             {%- endfor %}
         from {{ model }}
+    ),
+
+    rows_outside as (
+        select *
+        from flagged
         where
-            {%- for column, accepted in values.items() %}
-            {{ column }} not in ({{ accepted_value_literals(accepted) }}){{ " or" if not loop.last }}
+            {%- for column in values %}
+            {{ column }}__is_outside{{ " or" if not loop.last }}
             {%- endfor %}
     ),
 
@@ -26,9 +33,8 @@
         select
             checked_columns.column_name,
             case
-                {%- for column, accepted in values.items() %}
-                when checked_columns.column_name = '{{ column }}'
-                    and rows_outside.{{ column }} not in ({{ accepted_value_literals(accepted) }})
+                {%- for column in values %}
+                when checked_columns.column_name = '{{ column }}' and rows_outside.{{ column }}__is_outside
                     then cast(rows_outside.{{ column }} as {{ dbt.type_string() }})
                 {%- endfor %}
             end as unaccepted_value
