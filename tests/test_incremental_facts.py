@@ -1,7 +1,8 @@
-"""The per-customer-day facts are incremental (issue 7): a run recomputes only the customers whose facts changed,
-and the table always equals a full rebuild, whatever changed in between (new orders, a late refund, an
-earlier as-of date, a table from before the checksum column). Real dbt runs on a real warehouse; the full
-rebuild runs on a copy."""
+"""The carried customer tables are incremental (issues 7 and 17): the per-customer-day facts and the order
+summaries. A run recomputes only the customers whose facts or orders changed (or, for the summaries, whose
+orders entered or left a window), and each table always equals a full rebuild, whatever changed in between
+(new orders, a late refund, an earlier as-of date, a table from before the checksum column). Real dbt runs on
+a real warehouse; the full rebuild runs on a copy."""
 
 from __future__ import annotations
 
@@ -22,34 +23,36 @@ from tierflow.warehouse import connect
 
 MODEL = "int_customer_days_accumulated"
 TABLE = f"intermediate.{MODEL}"
+SUMMARIES = "int_customer_orders_summarised"
 END = date(2026, 10, 31)
 
 
-def build_model(warehouse: Path, target: Path, *args: str) -> None:
-    """`dbt run` of the facts model alone, as the pipeline's `dbt build` would run it."""
+def build_model(warehouse: Path, target: Path, *args: str, model: str = MODEL) -> None:
+    """`dbt run` of one carried model alone, as the pipeline's `dbt build` would run it."""
     with warehouse_environment(warehouse):
-        dbt_cli(dbt_project()).cli(["run", "--select", MODEL, "--quiet", *args], target_path=target).wait()
+        dbt_cli(dbt_project()).cli(["run", "--select", model, "--quiet", *args], target_path=target).wait()
 
 
-def differing_customers(warehouse: Path, scratch: Path) -> set[str]:
+def differing_customers(warehouse: Path, scratch: Path, model: str = MODEL) -> set[str]:
     """Customers whose rows differ from a full rebuild of the model under the same run parameters."""
     scratch.mkdir(parents=True)
     copy = scratch / "warehouse.duckdb"
     shutil.copyfile(warehouse, copy)
-    build_model(copy, scratch / "target", "--full-refresh")
+    build_model(copy, scratch / "target", "--full-refresh", model=model)
+    table = f"intermediate.{model}"
     with duckdb.connect(str(copy)) as con:
         con.execute(f"attach '{warehouse}' as live (read_only)")
         # computed_run_id says which run computed a customer: a rebuild gives every customer its own id.
         rows = con.execute(
             f"""
             select customer_id from (
-                select * exclude (computed_run_id) from live.{TABLE}
-                except all select * exclude (computed_run_id) from {TABLE}
+                select * exclude (computed_run_id) from live.{table}
+                except all select * exclude (computed_run_id) from {table}
             )
             union all
             select customer_id from (
-                select * exclude (computed_run_id) from {TABLE}
-                except all select * exclude (computed_run_id) from live.{TABLE}
+                select * exclude (computed_run_id) from {table}
+                except all select * exclude (computed_run_id) from live.{table}
             )
             """
         ).fetchall()
@@ -78,14 +81,21 @@ def last_cumulative_spend(warehouse: Path, customer: str) -> float:
     return float(rows[0][0])
 
 
-def test_only_changed_customers_are_recomputed_and_the_table_equals_a_full_rebuild(tmp_path: Path) -> None:
+def first_run(tmp_path: Path, days: int, model: str) -> tuple[Path, list[str], Runner, Path]:
+    """A generated zone of 120 customers published as of END; the model equals a full rebuild. Returns the
+    landing zone, its generate command (for the next days), the runner and the warehouse."""
     landing = tmp_path / "landing"
-    generate = ["generate", "--customers", "120", "--days", "90", "--end", END.isoformat(), "--out", str(landing)]
+    generate = ["generate", "--customers", "120", "--days", str(days), "--end", END.isoformat(), "--out", str(landing)]
     assert main(generate) == 0
     run = Runner(tmp_path / "home")
     warehouse = run.home / "warehouse" / "warehouse.duckdb"
     assert run(landing, END)[0] == 0
-    assert differing_customers(warehouse, tmp_path / "rebuild-1") == set()
+    assert differing_customers(warehouse, tmp_path / "rebuild-1", model) == set()
+    return landing, generate, run, warehouse
+
+
+def test_only_changed_customers_are_recomputed_and_the_table_equals_a_full_rebuild(tmp_path: Path) -> None:
+    landing, generate, run, warehouse = first_run(tmp_path, 90, MODEL)
 
     # Rows altered behind the model's back show what a build recomputes. With its mark (same as-of date, policy
     # and rates, nothing loaded since), the build trusts the table and reads no facts: both stay altered.
@@ -130,8 +140,9 @@ def test_only_changed_customers_are_recomputed_and_the_table_equals_a_full_rebui
 
 
 def test_daily_dbt_tests_judge_only_the_recomputed_customers(tmp_path: Path) -> None:
-    """The carried tables' dbt tests take `where: __changed_customers__` (macros/changed_customers.sql): after a
-    daily run they judge the customers that run recomputed, after a full build every customer."""
+    """The carried tables' dbt tests take `where: __changed_customers__` or `__resummarised_customers__`
+    (macros/changed_customers.sql): after a daily run they judge the customers that run recomputed, after a
+    full build every customer."""
     landing = tmp_path / "landing"
     generate = ["generate", "--customers", "60", "--days", "60", "--end", END.isoformat(), "--out", str(landing)]
     assert main(generate) == 0
@@ -142,36 +153,84 @@ def test_daily_dbt_tests_judge_only_the_recomputed_customers(tmp_path: Path) -> 
     code, summary = run(landing, END + timedelta(days=1))
     assert code == 0, summary
 
-    def duplicate_last_day(recomputed: bool) -> None:
-        """Duplicates the last row of a customer this run did (not) recompute: a primary_key failure."""
-        with connect(warehouse) as con:
-            con.execute(
-                f"""
-                insert into {TABLE}
-                select * from {TABLE}
-                where customer_id = (
-                    select min(days.customer_id) from {TABLE} as days
-                    where days.valid_until = date '9999-12-31'
-                        and (days.computed_run_id in (select run_id from staging.stg_tierflow__run_parameters))
-                            = ?
-                ) and valid_until = date '9999-12-31'
-                """,
-                [recomputed],
-            )
+    # Each carried table, and which of a customer's rows is its last (the one duplicated).
+    for model, last_row in ((MODEL, "valid_until = date '9999-12-31'"), (SUMMARIES, "true")):
+        table = f"intermediate.{model}"
 
-    def tests_pass(target: str) -> bool:
-        with warehouse_environment(warehouse):
-            invocation = dbt_cli(dbt_project()).cli(
-                ["test", "--select", MODEL, "--quiet"], target_path=tmp_path / target, raise_on_error=False
-            )
-            return invocation.wait().is_successful()
+        def duplicate_last_row(recomputed: bool, table: str = table, last_row: str = last_row) -> None:
+            """Duplicates the last row of a customer this run did (not) recompute: a primary_key failure."""
+            with connect(warehouse) as con:
+                con.execute(
+                    f"""
+                    insert into {table}
+                    select * from {table}
+                    where customer_id = (
+                        select min(rows.customer_id) from {table} as rows
+                        where {last_row}
+                            and (rows.computed_run_id in (select run_id from staging.stg_tierflow__run_parameters))
+                                = ?
+                    ) and {last_row}
+                    """,
+                    [recomputed],
+                )
 
-    assert tests_pass("target-clean")
-    duplicate_last_day(recomputed=False)
-    assert tests_pass("target-unchanged")  # not this run's customer: left to the full audit
-    duplicate_last_day(recomputed=True)
-    assert not tests_pass("target-changed")
-    # A full build gives every customer this run's id: the tests see the whole table again.
-    build_model(warehouse, tmp_path / "target-full", "--full-refresh")
-    duplicate_last_day(recomputed=True)
-    assert not tests_pass("target-full-test")
+        def tests_pass(target: str, model: str = model) -> bool:
+            with warehouse_environment(warehouse):
+                invocation = dbt_cli(dbt_project()).cli(
+                    ["test", "--select", model, "--quiet"], target_path=tmp_path / model / target, raise_on_error=False
+                )
+                return invocation.wait().is_successful()
+
+        assert tests_pass("target-clean"), model
+        duplicate_last_row(recomputed=False)
+        assert tests_pass("target-unchanged"), model  # not this run's customer: left to the full audit
+        duplicate_last_row(recomputed=True)
+        assert not tests_pass("target-changed"), model
+        # A full build gives every customer this run's id: the tests see the whole table again.
+        build_model(warehouse, tmp_path / model / "target-full", "--full-refresh", model=model)
+        duplicate_last_row(recomputed=True)
+        assert not tests_pass("target-full-test"), model
+
+
+def test_order_summaries_are_redone_only_for_changed_customers_and_equal_a_full_rebuild(tmp_path: Path) -> None:
+    """A daily run summarises again the customers with new or changed orders and those with an order on a day
+    that enters or leaves a window, no one else; the table equals a full rebuild after it and after an earlier
+    as-of date."""
+    landing, generate, run, warehouse = first_run(tmp_path, 400, SUMMARIES)
+
+    assert main([*generate, "--next-days", "1"]) == 0
+    _, refunded_customer = late_refund(landing, END - timedelta(days=200))
+    code, summary = run(landing, END + timedelta(days=1))
+    assert code == 0, summary
+    assert differing_customers(warehouse, tmp_path / "rebuild-2", SUMMARIES) == set()
+    table = f"intermediate.{SUMMARIES}"
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        redone = {
+            row[0]
+            for row in con.execute(
+                f"select customer_id from {table}"
+                " where computed_run_id in (select run_id from staging.stg_tierflow__run_parameters)"
+            ).fetchall()
+        }
+    # Who had to be summarised again: new orders (the next day's), the late refund, and orders on a day that
+    # moved into or out of a window (the windows of the shipped policy: 30, 90, 365 days, qualification 365,
+    # RFM unset, lifecycle new_days 30).
+    day = END + timedelta(days=1)
+    edges = [day - timedelta(days=n) for n in (0, 30, 90, 365)]
+    with duckdb.connect(str(warehouse), read_only=True) as con:
+        expected = {
+            row[0]
+            for row in con.execute(
+                "select customer_id from intermediate.int_orders_converted where order_date = any(?)", [edges]
+            ).fetchall()
+        } | {refunded_customer}
+    assert refunded_customer in redone
+    assert redone == expected, (sorted(redone - expected), sorted(expected - redone))
+    everyone = run.warehouse(f"select count(*) from {table}")[0][0]
+    assert 0 < len(redone) < everyone / 2, (len(redone), everyone)
+
+    # An earlier as-of date: the mark no longer vouches for the table, and it is rebuilt.
+    with connect(warehouse) as con:
+        write_run_parameters(con, run_id="back-dated", as_of=END - timedelta(days=45), policy=load_policy(run.policy))
+    build_model(warehouse, tmp_path / "target-earlier", model=SUMMARIES)
+    assert differing_customers(warehouse, tmp_path / "rebuild-3", SUMMARIES) == set()

@@ -83,3 +83,41 @@
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
+
+{#- Pre-hook of int_customer_orders_summarised: with a usable mark (same policy and rates, an as-of date no
+    earlier than the mark's), forget the customers whose summary changes: a row of theirs loaded or changed in
+    place since the mark, or an order dated on a day that enters a window or leaves one between the mark's
+    as-of date M and this run's A (dates in (M - N, A - N] for each window of N days, N = 0 for the days the
+    run newly reaches). The model summarises them again. Without one, forget every customer. -#}
+{% macro forget_changed_order_summaries() -%}
+    {%- if is_incremental() -%}
+        {%- set mark = carried_mark(require_as_of=true) -%}
+    delete from {{ this }}
+        {%- if mark is not none %}
+            {%- set since = "cast('" ~ mark['as_of_date'] ~ "' as date)" %}
+    where customer_id in (
+        select orders.customer_id
+        from {{ changed_since(ref('stg_landing__orders'), mark['changed_seq']) }} as orders
+        union
+        select orders.customer_id
+        from {{ ref('int_orders_valued') }} as orders
+        cross join {{ ref('stg_tierflow__run_parameters') }} as run_parameters
+        where
+            {%- for days in summary_window_days() %}
+            {% if not loop.first %}or {% endif -%}
+            (
+                orders.order_date > {{ days_before(since, days) }}
+                and orders.order_date <= {{ days_before('run_parameters.as_of_date', days) }}
+            )
+            {%- endfor %}
+    )
+        {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- The windows, in days back from the as-of date, that int_customer_orders_summarised sums over (a null
+    RFM window, the whole history, has no edge). -#}
+{% macro summary_window_days() -%}
+    {{ return([0, 30, 90, 365, 'run_parameters.qualification_window_days', 'run_parameters.rfm_window_days',
+               'run_parameters.new_days']) }}
+{%- endmacro %}

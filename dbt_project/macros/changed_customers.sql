@@ -1,17 +1,19 @@
 {#- Tests on the big intermediate tables judge only the customers this run recomputed. Their `where` config
-    says `__changed_customers__`; dbt calls get_where_subquery when it runs a test, and this override puts in
-    its place the customers whose carried days this run computed (int_customer_days_accumulated.computed_run_id
-    is this run's id). A full build computes every customer, so it tests whole tables; so does a run whose
+    says `__changed_customers__` or `__resummarised_customers__`; dbt calls get_where_subquery when it runs a
+    test, and this override puts in its place the customers whose carried rows this run computed (the rows'
+    computed_run_id is this run's id). A full build computes every customer, so it tests whole tables; so does a run whose
     run parameters say is_full_audit (read only if that column exists). Published marts keep whole-table
     tests. The placeholder is resolved at run time, not at parse time, because the run id is only known then. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where -%}
-        {%- if '__changed_customers__' in where -%}
-            {%- set where = where | replace('__changed_customers__', changed_customers_filter()) -%}
-        {%- endif -%}
+        {#- a namespace: a plain set inside a loop does not outlive it -#}
+        {%- set resolved = namespace(where=where) -%}
+        {%- for placeholder, carried in changed_customer_placeholders().items() if placeholder in where -%}
+            {%- set resolved.where = resolved.where | replace(placeholder, changed_customers_filter(*carried)) -%}
+        {%- endfor -%}
         {%- set filtered -%}
-            (select * from {{ relation }} where {{ where }}) dbt_subquery
+            (select * from {{ relation }} where {{ resolved.where }}) dbt_subquery
         {%- endset -%}
         {{ return(filtered) }}
     {%- else -%}
@@ -19,21 +21,31 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- `customer_id in (...)` for the customers this run recomputed, or `1=1` on a full audit. Relations are
-    looked up in the graph rather than with ref(): a test's where config cannot add dependencies. -#}
-{% macro changed_customers_filter() -%}
-    {%- set days = carried_node_relation('int_customer_days_accumulated') -%}
+{#- The placeholders a test's where config may hold: the carried table whose recomputed customers each stands
+    for, the customer days (what the tier engine recomputes) or the order summaries, and which of its rows
+    to read (a customer's last day is enough). -#}
+{% macro changed_customer_placeholders() -%}
+    {{ return({
+        '__changed_customers__': ('int_customer_days_accumulated', 'recomputed.valid_until = ' ~ open_end_date()),
+        '__resummarised_customers__': ('int_customer_orders_summarised', '1=1'),
+    }) }}
+{%- endmacro %}
+
+{#- `customer_id in (...)` for the customers this run recomputed in the carried table `carried` (rows whose
+    computed_run_id is this run's), or `1=1` on a full audit. Relations are looked up in the graph rather than
+    with ref(): a test's where config cannot add dependencies. -#}
+{% macro changed_customers_filter(carried, rows) -%}
+    {%- set recomputed = carried_node_relation(carried) -%}
     {%- set parameters = carried_node_relation('stg_tierflow__run_parameters') -%}
-    {%- if days is none or parameters is none -%}{{ return('1=1') }}{%- endif -%}
+    {%- if recomputed is none or parameters is none -%}{{ return('1=1') }}{%- endif -%}
     {%- set parameter_columns = adapter.get_columns_in_relation(parameters) | map(attribute='name') | map('lower') | list -%}
     {%- if 'is_full_audit' in parameter_columns -%}
         {%- set audit = run_query('select bool_or(is_full_audit) from ' ~ parameters).rows -%}
         {%- if audit | length == 1 and audit[0][0] -%}{{ return('1=1') }}{%- endif -%}
     {%- endif -%}
     {{ return(
-        'customer_id in (select recomputed.customer_id from ' ~ days ~ ' as recomputed'
-        ~ ' where recomputed.valid_until = ' ~ open_end_date()
-        ~ ' and recomputed.computed_run_id in (select run_id from ' ~ parameters ~ '))'
+        'customer_id in (select recomputed.customer_id from ' ~ recomputed ~ ' as recomputed'
+        ~ ' where ' ~ rows ~ ' and recomputed.computed_run_id in (select run_id from ' ~ parameters ~ '))'
     ) }}
 {%- endmacro %}
 

@@ -10,64 +10,15 @@ customers as (
 
 ),
 
-orders as (
+summaries as (
 
-    select * from {{ ref('int_orders_valued') }}
-
-),
-
-promotions as (
-
-    select * from {{ ref('stg_tierflow__policy_promotions') }}
+    select * from {{ ref('int_customer_orders_summarised') }}
 
 ),
 
 run_parameters as (
 
     select * from {{ ref('stg_tierflow__run_parameters') }}
-
-),
-
-recent_orders as (
-
-    select
-        orders.*,
-        extract(month from orders.order_date) * 100 + extract(day from orders.order_date) as order_month_day
-
-    from orders
-    cross join run_parameters
-    where orders.order_date > {{ days_before('run_parameters.as_of_date', 365) }}
-
-),
-
--- The month-days some promotion covers (at most 366): orders then find theirs by equality, where a range
--- join of every order with the promotions and a join back by order_id took a fifth of this model's time.
-promotion_days as (
-
-    select distinct order_days.order_month_day
-
-    from (select distinct order_month_day from recent_orders) as order_days
-    inner join promotions
-        on order_days.order_month_day between promotions.start_month_day and promotions.end_month_day
-
-),
-
-per_customer as (
-
-    select
-        recent_orders.customer_id,
-        sum(
-            case when recent_orders.is_counted_order and promotion_days.order_month_day is not null then 1 else 0 end
-        ) as promotion_orders_365d,
-        count(distinct case when recent_orders.is_counted_order then recent_orders.sales_channel end)
-            as channels_365d,
-        sum(recent_orders.gross_spend) as gross_spend_365d,
-        sum(recent_orders.refunded_spend) as refunded_spend_365d
-
-    from recent_orders
-    left join promotion_days
-        on recent_orders.order_month_day = promotion_days.order_month_day
-    group by recent_orders.customer_id
 
 ),
 
@@ -118,11 +69,11 @@ flagged as (
     select
         customers.customer_id,
         cast(buyers.average_order_value as numeric(18, 2)) as average_order_value_365d,
-        coalesce(per_customer.promotion_orders_365d, 0) as promotion_orders_365d,
-        coalesce(per_customer.channels_365d, 0) as channels_365d,
+        coalesce(summaries.promotion_orders_365d, 0) as promotion_orders_365d,
+        coalesce(summaries.channels_365d, 0) as channels_365d,
         coalesce(
             customers.orders_365d > 0
-            and per_customer.promotion_orders_365d > run_parameters.discount_seeker_share * customers.orders_365d,
+            and summaries.promotion_orders_365d > run_parameters.discount_seeker_share * customers.orders_365d,
             false
         ) as is_discount_seeker,
         coalesce(buyers.average_order_value >= cuts.big_ticket_min_value, false) as is_big_ticket,
@@ -130,9 +81,9 @@ flagged as (
             buyers.orders_365d >= cuts.frequent_min_orders and buyers.average_order_value < cuts.median_order_value,
             false
         ) as is_frequent_small,
-        coalesce(per_customer.channels_365d >= run_parameters.omnichannel_min_channels, false) as is_omnichannel,
+        coalesce(summaries.channels_365d >= run_parameters.omnichannel_min_channels, false) as is_omnichannel,
         coalesce(
-            per_customer.refunded_spend_365d > run_parameters.refund_prone_share * per_customer.gross_spend_365d,
+            summaries.refunded_spend_365d > run_parameters.refund_prone_share * summaries.gross_spend_365d,
             false
         ) as is_refund_prone
 
@@ -141,8 +92,8 @@ flagged as (
     cross join cuts
     left join buyers
         on customers.customer_id = buyers.customer_id
-    left join per_customer
-        on customers.customer_id = per_customer.customer_id
+    left join summaries
+        on customers.customer_id = summaries.customer_id
 
 ),
 

@@ -8,9 +8,9 @@ profiles as (
 
 ),
 
-orders as (
+summaries as (
 
-    select * from {{ ref('int_orders_valued') }}
+    select customer_id from {{ ref('int_customer_orders_summarised') }}
 
 ),
 
@@ -30,7 +30,7 @@ known_customers as (
     union
 
     select customer_id
-    from orders
+    from summaries
 
 ),
 

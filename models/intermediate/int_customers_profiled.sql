@@ -14,9 +14,10 @@ aggregated as (
 
 ),
 
-orders as (
+summaries as (
 
-    select * from {{ ref('int_orders_valued') }}
+    select customer_id, preferred_category, preferred_category_spend
+    from {{ ref('int_customer_orders_summarised') }}
 
 ),
 
@@ -29,38 +30,6 @@ occupation_map as (
 run_parameters as (
 
     select * from {{ ref('stg_tierflow__run_parameters') }}
-
-),
-
-category_spend as (
-
-    select
-        orders.customer_id,
-        lower(orders.product_category) as product_category,
-        sum(orders.net_spend) as category_spend
-
-    from orders
-    cross join run_parameters
-    where
-        orders.product_category is not null
-        and orders.order_date > {{ days_before('run_parameters.as_of_date', 365) }}
-    group by orders.customer_id, lower(orders.product_category)
-
-),
-
--- Highest net spend wins; ties go to the alphabetically first category.
-category_ranked as (
-
-    select
-        customer_id,
-        product_category,
-        category_spend,
-        row_number() over (
-            partition by customer_id order by category_spend desc, product_category
-        ) as category_rank
-
-    from category_spend
-    where category_spend > 0
 
 ),
 
@@ -114,10 +83,10 @@ final as (
         end as occupation,
         (aged.occupation is not null and occupation_map.occupation is null) as is_occupation_unmapped,
         lower(aged.interests) as interests,
-        category_ranked.product_category as preferred_category,
+        summaries.preferred_category,
         cast(
             case
-                when aggregated.spend_365d > 0 then category_ranked.category_spend / aggregated.spend_365d
+                when aggregated.spend_365d > 0 then summaries.preferred_category_spend / aggregated.spend_365d
             end as numeric(7, 4)
         ) as preferred_category_share,
         cast(extract(month from aged.birth_date) as integer) as birthday_month,
@@ -128,9 +97,8 @@ final as (
         on aged.occupation_key = occupation_map.occupation_key
     left join aggregated
         on aged.customer_id = aggregated.customer_id
-    left join category_ranked
-        on aged.customer_id = category_ranked.customer_id
-        and category_ranked.category_rank = 1
+    left join summaries
+        on aged.customer_id = summaries.customer_id
 
 )
 

@@ -9,15 +9,9 @@ customers as (
 
 ),
 
-orders as (
+summaries as (
 
-    select * from {{ ref('int_orders_valued') }}
-
-),
-
-run_parameters as (
-
-    select * from {{ ref('stg_tierflow__run_parameters') }}
+    select * from {{ ref('int_customer_orders_summarised') }}
 
 ),
 
@@ -27,34 +21,18 @@ segment_rules as (
 
 ),
 
-windowed as (
-
-    select
-        orders.customer_id,
-        sum(orders.net_spend) as monetary,
-        sum(case when orders.is_counted_order then 1 else 0 end) as frequency
-
-    from orders
-    cross join run_parameters
-    where
-        run_parameters.rfm_window_days is null
-        or orders.order_date > {{ days_before('run_parameters.as_of_date', 'run_parameters.rfm_window_days') }}
-    group by orders.customer_id
-
-),
-
 buyers as (
 
     select
         customers.customer_id,
         customers.days_since_last_order,
-        windowed.frequency,
-        windowed.monetary
+        summaries.rfm_frequency as frequency,
+        summaries.rfm_monetary as monetary
 
     from customers
-    inner join windowed
-        on customers.customer_id = windowed.customer_id
-    where windowed.frequency > 0
+    inner join summaries
+        on customers.customer_id = summaries.customer_id
+    where summaries.rfm_frequency > 0
 
 ),
 

@@ -10,9 +10,9 @@ customers as (
 
 ),
 
-orders as (
+summaries as (
 
-    select * from {{ ref('int_orders_valued') }}
+    select customer_id, first_any_order_date from {{ ref('int_customer_orders_summarised') }}
 
 ),
 
@@ -35,28 +35,20 @@ state_dates as (
 
 ),
 
-first_orders as (
-
-    select customer_id, min(order_date) as first_order_date
-    from orders
-    group by customer_id
-
-),
-
 existence as (
 
     select
         customers.customer_id,
         case
-            when customers.signup_date is null or first_orders.first_order_date < customers.signup_date
-                then first_orders.first_order_date
+            when customers.signup_date is null or summaries.first_any_order_date < customers.signup_date
+                then summaries.first_any_order_date
             else customers.signup_date
         end as first_seen_date,
-        coalesce(customers.signup_date, first_orders.first_order_date) as membership_start_date
+        coalesce(customers.signup_date, summaries.first_any_order_date) as membership_start_date
 
     from customers
-    left join first_orders
-        on customers.customer_id = first_orders.customer_id
+    left join summaries
+        on customers.customer_id = summaries.customer_id
 
 ),
 
