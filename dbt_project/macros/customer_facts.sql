@@ -6,21 +6,22 @@
     multiplier being the largest of the policy's multipliers covering the local order date (and category).
     `except_customers` names a relation with a customer_id column whose customers are left out before any
     join: the incremental int_customer_days_accumulated computes only the customers it lacks, and filtering
-    the view instead computed every customer's facts first (twice the time of the model at 100 k). -#}
-{% macro customer_facts(except_customers=none) %}
+    the view instead computed every customer's facts first (twice the time of the model at 100 k). `batch` of
+    `batches` keeps one batch of customers (customer_batches.sql), also before any join. -#}
+{% macro customer_facts(except_customers=none, batch=0, batches=1) %}
     with
 
     orders as (
 
         select * from {{ ref('int_orders_valued') }} as orders
-        {{ _without_customers('orders', except_customers) }}
+        {{ _without_customers('orders', except_customers, batch, batches) }}
 
     ),
 
     events as (
 
         select * from {{ ref('stg_landing__events') }} as events
-        {{ _without_customers('events', except_customers) }}
+        {{ _without_customers('events', except_customers, batch, batches) }}
 
     ),
 
@@ -133,8 +134,19 @@
     select * from final
 {% endmacro %}
 
-{% macro _without_customers(alias, except_customers) -%}
+{#- `where` for the rows of `alias` outside the customers of `except_customers` and inside the batch. -#}
+{% macro _without_customers(alias, except_customers, batch=0, batches=1) -%}
+    {%- set conditions = [] -%}
     {%- if except_customers -%}
-    where not exists (select 1 from {{ except_customers }} where {{ except_customers }}.customer_id = {{ alias }}.customer_id)
+        {%- do conditions.append(
+            'not exists (select 1 from ' ~ except_customers ~ ' where ' ~ except_customers ~ '.customer_id = '
+            ~ alias ~ '.customer_id)'
+        ) -%}
+    {%- endif -%}
+    {%- if batches > 1 -%}
+        {%- do conditions.append(customer_batch_filter(alias ~ '.customer_id', batch, batches)) -%}
+    {%- endif -%}
+    {%- if conditions -%}
+    where {{ conditions | join(' and ') }}
     {%- endif -%}
 {%- endmacro %}
