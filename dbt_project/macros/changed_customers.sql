@@ -58,8 +58,8 @@
 {#- `where: __loaded_this_run__` on a landing staging view: its tests judge the rows this run loaded or changed
     in place, as the landing suites do (orchestration/defs/gates.py, judged_rows); earlier rows were judged by
     the run that loaded them. Every row on a full audit, and on an engine without the file bookkeeping
-    (landing.ingested_files stays in the DuckDB warehouse). A run's loads have consecutive sequence numbers:
-    constant bounds on the raw columns, one per branch, let DuckDB skip earlier loads' row groups. -#}
+    (landing.ingested_files stays in the DuckDB warehouse). A run's loads are the latest, so its rows are
+    those changed since the load before its first (changed_since, which lets DuckDB skip earlier loads). -#}
 {% macro loaded_this_run(relation) -%}
     {%- set everything = 'select * from ' ~ relation -%}
     {%- set parameters = carried_node_relation('stg_tierflow__run_parameters') -%}
@@ -67,14 +67,10 @@
     {%- set files = adapter.get_relation(database=parameters.database, schema='landing', identifier='ingested_files') -%}
     {%- if files is none -%}{{ return(everything) }}{%- endif -%}
     {%- set bounds = run_query(
-        'select min(load_seq), max(load_seq) from ' ~ files ~ ' where run_id in (select run_id from ' ~ parameters ~ ')'
+        'select min(load_seq) from ' ~ files ~ ' where run_id in (select run_id from ' ~ parameters ~ ')'
     ).rows -%}
     {%- if bounds[0][0] is none -%}{{ return(everything ~ ' where false') }}{%- endif -%}
-    {%- set loaded = 'between ' ~ bounds[0][0] ~ ' and ' ~ bounds[0][1] -%}
-    {{ return(
-        everything ~ ' where load_seq ' ~ loaded ~ ' union all '
-        ~ everything ~ ' where updated_seq ' ~ loaded ~ ' and not load_seq ' ~ loaded
-    ) }}
+    {{ return('select * from ' ~ changed_since(relation, bounds[0][0] - 1) ~ ' as loaded') }}
 {%- endmacro %}
 
 {#- The relation of a model of this project by name, from the graph; none outside execution. -#}
