@@ -7,12 +7,12 @@ import csv
 import functools
 import io
 import json
+import multiprocessing
 import os
-import subprocess
-import sys
 import tempfile
 import uuid
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from datetime import date
 from pathlib import Path
 
@@ -130,6 +130,24 @@ def relaxed_policy() -> Path:
     return policy_with_gates(directory / "relaxed_gates.yml", **RELAXED_GATES)
 
 
+def _run_captured(arguments: list[str]) -> tuple[int, str]:
+    """`tierflow` in this process: its exit code and what it printed."""
+    stdout = io.StringIO()
+    with contextlib.redirect_stdout(stdout):
+        code = main(arguments)
+    return code, stdout.getvalue()
+
+
+def _summary(code: int, text: str) -> tuple[int, dict]:
+    return code, (json.loads(text) if text.strip() else {})
+
+
+@functools.cache
+def _second_process() -> ProcessPoolExecutor:
+    # Spawned, not forked: a fork would copy this process's open DuckDB and Dagster handles.
+    return ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+
+
 class Runner:
     """Runs `tierflow run --json` in-process and keeps the parsed summary. Unless the call passes --policy, it
     runs under `policy` (default: the shipped policy with the gates relaxed, see RELAXED_GATES)."""
@@ -153,24 +171,14 @@ class Runner:
         ]
 
     def __call__(self, landing: Path, as_of: date | str, *extra: str) -> tuple[int, dict]:
-        stdout = io.StringIO()
-        with contextlib.redirect_stdout(stdout):
-            code = main(self.arguments(landing, as_of, *extra))
-        text = stdout.getvalue()
-        return code, (json.loads(text) if text.strip() else {})
+        return _summary(*_run_captured(self.arguments(landing, as_of, *extra)))
 
     def start(self, landing: Path, as_of: date | str, *extra: str) -> Callable[[], tuple[int, dict]]:
-        """The same run in a `tierflow` process of its own, started now: call the result to wait for it.
-        Lets a test run two homes at once (one run is mostly one busy core)."""
-        command = [sys.executable, "-m", "tierflow.cli", *self.arguments(landing, as_of, *extra)]
-        process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-
-        def wait() -> tuple[int, dict]:
-            out, err = process.communicate()
-            assert out.strip() or process.returncode == 0, f"no summary (exit {process.returncode}):\n{err[-3000:]}"
-            return process.returncode, (json.loads(out) if out.strip() else {})
-
-        return wait
+        """The same run in a second process, started now: call the result to wait for it. Lets a test run two
+        homes at once (one run is mostly one busy core). The process is kept for the next run, so its imports
+        (several seconds of a small run) are paid once."""
+        future = _second_process().submit(_run_captured, self.arguments(landing, as_of, *extra))
+        return lambda: _summary(*future.result())
 
     @property
     def published_duckdb(self) -> Path:
