@@ -40,7 +40,7 @@ from tierflow.unchanged import (
     resumable,
     reusable,
 )
-from tierflow.warehouse import spill_bound_environment
+from tierflow.warehouse import held, spill_bound_environment
 
 EXIT_PUBLISHED, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_BLOCKED = 0, 1, 2, 3
 
@@ -293,6 +293,7 @@ def run_pipeline(
         # `local_temp` with a directory is the public way to a persistent instance there with overrides.
         dg.DagsterInstance.local_temp(str(layout.dagster_home), overrides=overrides) as instance,
         contextlib.redirect_stdout(DbtEchoFilter(verbose)),
+        held(layout.warehouse),
     ):
         # What a killed run left behind (see tierflow.recovery); the caller holds the run lock.
         clean_stale(layout)

@@ -2,6 +2,11 @@
 
 DuckDB lets one process write a database file at a time, and dbt runs in a subprocess: every connection
 opened here is short-lived and closed before the next step, so dbt never finds the file locked.
+
+Opening the file costs ~50 ms (DuckDB reads its whole catalog), and a run's steps connect some fifty times.
+While a run holds the warehouse (`held`), the file stays open in this process and `connect` hands out cursors
+on it, which cost nothing; `release` closes it before anything else opens the file (dbt's process, an ATTACH
+from another DuckDB database: `attach_read_only`), and the next `connect` opens it again.
 """
 
 from __future__ import annotations
@@ -99,13 +104,52 @@ def connect_scratch(home_root: Path) -> duckdb.DuckDBPyConnection:
     return duckdb.connect(config=duckdb_config(home_root))
 
 
+_held: dict[Path, duckdb.DuckDBPyConnection | None] = {}  # a held warehouse, and its open database if any
+
+
+@contextmanager
+def held(path: Path) -> Iterator[None]:
+    """Keeps the warehouse at `path` open between connections until the block ends (see the module's doc)."""
+    _held[path] = _held.get(path)
+    try:
+        yield
+    finally:
+        release(path)
+        _held.pop(path, None)
+
+
+def release(path: Path) -> None:
+    """Closes a held warehouse's open database, so that another process or database instance can open it."""
+    database = _held.get(path)
+    if database is not None:
+        _held[path] = None
+        database.close()
+
+
+def attach_read_only(con: duckdb.DuckDBPyConnection, path: Path, name: str) -> None:
+    """Attaches the warehouse at `path` to another DuckDB database, read-only, as `name`."""
+    release(path)
+    con.execute(f"attach {literal(str(path))} as {name} (read_only)")
+
+
+def _open(path: Path, read_only: bool) -> duckdb.DuckDBPyConnection:
+    if path not in _held or (read_only and not path.exists()):
+        return duckdb.connect(str(path), read_only=read_only, config=duckdb_config(home_of(path)))
+    # Held: one read-write database for the run (read-only requests get cursors on it too).
+    database = _held[path]
+    if database is None:
+        database = _held[path] = duckdb.connect(str(path), config=duckdb_config(home_of(path)))
+    return database.cursor()
+
+
 @contextmanager
 def connect(path: Path, *, read_only: bool = False, timezone: str | None = None) -> Iterator[duckdb.DuckDBPyConnection]:
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(path), read_only=read_only, config=duckdb_config(home_of(path)))
+    con = _open(path, read_only)
     try:
         if timezone:
+            # A session setting: other cursors on a held warehouse keep theirs.
             con.execute(f"set TimeZone = {literal(timezone)}")  # a validated IANA name, quoted anyway
         yield con
     finally:

@@ -34,7 +34,7 @@ from tierflow.publish.files import fsync_path, replace_atomically
 from tierflow.publish.state import SCHEMA
 from tierflow.secrets import hash_salt
 from tierflow.sql_safety import inside
-from tierflow.warehouse import column_names, connect, connect_scratch, table_exists
+from tierflow.warehouse import attach_read_only, column_names, connect, connect_scratch, table_exists
 
 SCHEMA_VERSION = 3  # 3: notices.csv / notices.parquet
 SEGMENT_TABLE = "crm_segments"
@@ -186,7 +186,7 @@ def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str)
     staged = inside(home.crm_exports, f".{as_of}_{run_id}.staged", what="CRM export directory")
     shutil.rmtree(staged, ignore_errors=True)
     with connect_scratch(home.root) as con:
-        con.execute(f"attach {quote_literal(str(home.warehouse))} as warehouse (read_only)")
+        attach_read_only(con, home.warehouse, "warehouse")
         _current_segments(con)
         base_as_of = _base_segments(con, as_of)
         load_notices(con, base_as_of)

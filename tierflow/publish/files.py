@@ -26,7 +26,7 @@ from tierflow.ingest.files import sha256_of
 from tierflow.paths import Home
 from tierflow.publish.state import LOG_DDL, LOG_WIDTH, SCHEMA, PublishEntry, new_entry, publish_log_rows
 from tierflow.sql_safety import identifier, inside, literal
-from tierflow.warehouse import connect_scratch, duckdb_config
+from tierflow.warehouse import attach_read_only, connect_scratch, duckdb_config
 
 PARQUET_MANIFEST = "manifest.json"
 
@@ -80,7 +80,7 @@ def stage_parquet(
     parquet_dir.mkdir(parents=True)
     files, row_counts, checksums = {}, {}, {}
     with connect_scratch(home.root) as con:
-        con.execute(f"attach {literal(str(home.warehouse))} as warehouse (read_only)")
+        attach_read_only(con, home.warehouse, "warehouse")
         for table in tables:
             path = parquet_dir / f"{table}.parquet"
             source = f"warehouse.marts.{identifier(table, 'published table')}"
@@ -127,7 +127,7 @@ def publish_duckdb_file(home: Home, staged: StagedRun) -> Path:
             )
             fault_point("publish.duckdb_table_written")
         # BI sees every publication so far, this one included.
-        con.execute(f"attach {literal(str(home.warehouse))} as warehouse (read_only)")
+        attach_read_only(con, home.warehouse, "warehouse")
         earlier = publish_log_rows(con, catalog="warehouse")
         con.execute("detach warehouse")
         con.execute(LOG_DDL.replace(f"{SCHEMA}.publish_log", "publish_log"))

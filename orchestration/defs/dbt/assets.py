@@ -14,6 +14,7 @@ from orchestration.defs.resources import TierflowResource
 from tierflow.faults import fault_point
 from tierflow.targets import target_for
 from tierflow.targets.base import duckdb_environment
+from tierflow.warehouse import release
 
 
 @contextmanager
@@ -37,6 +38,7 @@ def build_dbt_assets(project: DbtProject) -> dg.AssetsDefinition:
             args.append("--full-refresh")
         engine = target_for(tierflow.target, tierflow.layout)
         with engine.around_dbt(project.manifest_path) as environment, process_environment(environment):
+            release(tierflow.layout.warehouse)  # dbt's process opens the file
             for count, event in enumerate(
                 dbt.cli(args, context=context, target_path=tierflow.layout.dbt_target).stream()
             ):
