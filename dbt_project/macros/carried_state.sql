@@ -94,22 +94,8 @@
         {%- set mark = carried_mark(require_as_of=true) -%}
     delete from {{ this }}
         {%- if mark is not none %}
-            {%- set since = "cast('" ~ mark['as_of_date'] ~ "' as date)" %}
     where customer_id in (
-        select orders.customer_id
-        from {{ changed_since(ref('stg_landing__orders'), mark['changed_seq']) }} as orders
-        union
-        select orders.customer_id
-        from {{ ref('int_orders_valued') }} as orders
-        cross join {{ ref('stg_tierflow__run_parameters') }} as run_parameters
-        where
-            {%- for days in summary_window_days() %}
-            {% if not loop.first %}or {% endif -%}
-            (
-                orders.order_date > {{ days_before(since, days) }}
-                and orders.order_date <= {{ days_before('run_parameters.as_of_date', days) }}
-            )
-            {%- endfor %}
+        {{ customers_with_orders_reached(mark, summary_window_days()) | indent(8) }}
     )
         {%- endif -%}
     {%- endif -%}

@@ -46,18 +46,10 @@
     on its local date, read within a day's margin of UTC before the exact local date). -#}
 {% macro customers_with_new_facts(mark) -%}
     {%- set since = "cast('" ~ mark['as_of_date'] ~ "' as date)" -%}
-    select orders.customer_id
-    from {{ changed_since(ref('stg_landing__orders'), mark['changed_seq']) }} as orders
+    {{ customers_with_orders_reached(mark, ['engine.pending_days']) }}
     union
     select events.customer_id
     from {{ changed_since(ref('stg_landing__events'), mark['changed_seq']) }} as events
-    union
-    select orders.customer_id
-    from {{ ref('int_orders_valued') }} as orders
-    cross join {{ ref('stg_tierflow__policy_engine') }} as engine
-    cross join {{ ref('stg_tierflow__run_parameters') }} as run_parameters
-    where orders.order_date > {{ dbt.dateadd('day', '-engine.pending_days', since) }}
-        and orders.order_date <= {{ dbt.dateadd('day', '-engine.pending_days', 'run_parameters.as_of_date') }}
     union
     select events.customer_id
     from {{ ref('stg_landing__events') }} as events
@@ -66,6 +58,30 @@
         and events.occurred_at < {{ dbt.dateadd('day', 2, 'run_parameters.as_of_date') }}
         and {{ to_local_date('events.occurred_at', 'run_parameters.policy_timezone') }} > {{ since }}
         and {{ to_local_date('events.occurred_at', 'run_parameters.policy_timezone') }} <= run_parameters.as_of_date
+{%- endmacro %}
+
+{#- Customers with an order loaded or changed since the mark's load, or dated on a day that one of `offsets`
+    (days back from the as-of date: numbers, or columns of the policy engine or the run parameters) passes
+    between the mark's as-of date and the run's: order dates in (mark as-of - offset, run as-of - offset]. -#}
+{% macro customers_with_orders_reached(mark, offsets) -%}
+    {%- set since = "cast('" ~ mark['as_of_date'] ~ "' as date)" -%}
+    select orders.customer_id
+    from {{ changed_since(ref('stg_landing__orders'), mark['changed_seq']) }} as orders
+    union
+    select orders.customer_id
+    from {{ ref('int_orders_valued') }} as orders
+    {%- if 'engine.' in offsets | join(' ') %}
+    cross join {{ ref('stg_tierflow__policy_engine') }} as engine
+    {%- endif %}
+    cross join {{ ref('stg_tierflow__run_parameters') }} as run_parameters
+    where
+        {%- for days in offsets %}
+        {% if not loop.first %}or {% endif -%}
+        (
+            orders.order_date > {{ days_before(since, days) }}
+            and orders.order_date <= {{ days_before('run_parameters.as_of_date', days) }}
+        )
+        {%- endfor %}
 {%- endmacro %}
 
 {#- valid_until of a customer's last row in int_customer_days_accumulated. -#}
