@@ -35,6 +35,9 @@ def test_a_held_warehouse_stays_open_between_connections_until_released(tmp_path
         # Reopened by the next connection, and released again by an ATTACH from another database.
         with connect(path) as con:
             con.execute("insert into t values (2)")
+        with held(path):  # a hold inside a hold: the outer one still holds after it
+            pass
+        assert not opens_elsewhere(path)
         with duckdb.connect() as other:
             attach_read_only(other, path, "warehouse")
             assert other.execute("select sum(x) from warehouse.t").fetchone() == (3,)

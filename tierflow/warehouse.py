@@ -109,8 +109,12 @@ _held: dict[Path, duckdb.DuckDBPyConnection | None] = {}  # a held warehouse, an
 
 @contextmanager
 def held(path: Path) -> Iterator[None]:
-    """Keeps the warehouse at `path` open between connections until the block ends (see the module's doc)."""
-    _held[path] = _held.get(path)
+    """Keeps the warehouse at `path` open between connections until the block ends (see the module's doc). A
+    block inside another for the same path changes nothing: the outer one releases it."""
+    if path in _held:
+        yield
+        return
+    _held[path] = None
     try:
         yield
     finally:
