@@ -48,6 +48,8 @@ INTERNAL = {
     "SPARK_HOME": "working directory of the local Spark target (profiles.yml)",
     "SPARK_LOG4J": "Spark's log4j2 configuration (profiles.yml)",
     "TARGET_EXCHANGE": "relations a target run reads and writes, JSON (macros/target_exchange.sql)",
+    "DUCKDB_QUERY_LOG": "tests and diagnostics: a directory where dbt's DuckDB logs every query's SQL and rows "
+    "scanned (orchestration/adapters/dbt_duckdb.py, read by `python -m bench.reads`)",
     "FAULT_POINT": "crash tests: kill the run at these named fault points (tierflow/faults.py)",
     "PLAIN_ADAPTERS": "benchmark: run without the private-API speed-ups, `1` or a comma list of libraries "
     "(orchestration/adapters)",

@@ -48,9 +48,13 @@
     )
 {%- endmacro %}
 
-{#- Post-hook of a carried table: its mark for the build just made. -#}
+{#- Post-hook of a carried table: its mark for the build just made. The highest load seen is the previous
+    mark's, or a later one: only rows loaded or changed since that mark are read (by load sequence, so DuckDB
+    skips earlier loads); a build without a usable mark reads every row. -#}
 {% macro write_carried_mark() -%}
     {%- set stored = carried_mark_relation() -%}
+    {%- set previous = carried_mark(require_as_of=false) if is_incremental() else none -%}
+    {%- set since = previous['changed_seq'] if previous is not none else none -%}
     drop table if exists {{ stored }};
     create table {{ stored }} as
     select
@@ -58,10 +62,15 @@
         cast(coalesce((
             -- max(changed_seq), from the raw columns' maxima (an update's load is later than its row's)
             select max(seq) from (
-                {%- for relation in [ref('stg_landing__orders'), ref('stg_landing__events')] %}
-                select max(load_seq) as seq from {{ relation }}
+                {%- if since is not none %}
+                select {{ since }} as seq
                 union all
-                select max(updated_seq) as seq from {{ relation }}{% if not loop.last %}
+                {%- endif %}
+                {%- for relation in [ref('stg_landing__orders'), ref('stg_landing__events')] %}
+                {%- set rows = relation if since is none else changed_since(relation, since) %}
+                select max(load_seq) as seq from {{ rows }} as loaded
+                union all
+                select max(updated_seq) as seq from {{ rows }} as loaded{% if not loop.last %}
                 union all{% endif %}
                 {%- endfor %}
             ) as loaded

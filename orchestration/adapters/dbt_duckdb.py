@@ -25,6 +25,10 @@ from dbt.adapters.duckdb.plugins import BasePlugin
 
 # The internal variable (tierflow.settings.INTERNAL) that carries the values, JSON.
 CONNECT_VARIABLE = "TIERFLOW__DBT_DUCKDB_CONNECT"
+# Diagnostics (python -m bench.reads): a directory where dbt's DuckDB logs every query's metrics (its SQL and
+# the rows it scanned), through DuckDB's own logger. Public plugin hooks, here because dbt-duckdb loads one
+# plugin module per entry of the profile.
+QUERY_LOG_VARIABLE = "TIERFLOW__DUCKDB_QUERY_LOG"
 
 
 def connect_values(path: str, config_options: dict[str, str]) -> dict[str, str]:
@@ -40,3 +44,13 @@ class Plugin(BasePlugin):
         opened = json.loads(values)
         creds.path = opened["path"]
         config.update(opened["config_options"])
+
+    def configure_connection(self, conn: Any) -> None:
+        log = os.environ.get(QUERY_LOG_VARIABLE)
+        if log:
+            conn.execute("call enable_logging('Metrics', storage = 'file', storage_path = ?)", [log])
+
+    def configure_cursor(self, cursor: Any) -> None:
+        # DuckDB logs a query's metrics only where profiling is on, a per-cursor setting.
+        if os.environ.get(QUERY_LOG_VARIABLE):
+            cursor.execute("set enable_profiling = 'no_output'")
