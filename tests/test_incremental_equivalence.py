@@ -47,7 +47,8 @@ EVENT_COLUMNS = ["event_id", "customer_id", "event_ts", "event_type"]
 PROFILE_COLUMNS = ["customer_id", "signup_date", "region", "marketing_opt_in"]
 KINDS = ("day", "late_refund", "profile", "policy", "skip", "rerun", "backdated", "force")
 # Every sequence starts from one shared first run and takes 4 steps, each a pair of runs (the two homes at
-# once): 4 sequences measured 512 s on a quiet 2-core machine. The slow profile runs 100 of up to 6 steps.
+# once): 4 sequences measured 266 s alone on a quiet 2-core machine (441 s on a slower one of the same kind),
+# longer in CI beside the other xdist worker. The slow profile runs 100 of up to 6 steps.
 EXAMPLES = 100 if internal_value("TEST_PROFILE") == "slow" else 4
 MAX_STEPS = 6 if EXAMPLES == 100 else 4
 
