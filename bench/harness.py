@@ -20,6 +20,8 @@ RUNS = (
     ("rerun", "re-run, nothing new"),
 )
 REFERENCES = (("duckdb", "single DuckDB query (floor)"), ("pandas", "naive pandas"))
+# Measured after the daily run: its published tables loaded and swapped into PostgreSQL (bench/pg_publish.py).
+PG_PUBLISH = "postgres_publish"
 # From this size on (the opt-in 10 M case) the floor, the full run and the daily run are measured: the targets
 # there are a full run within 24 GB and the spill bound, and a daily run within 1.5x the floor. The pandas
 # baseline would need about 85 GB (8.5 GB at 1 M) and be killed for memory; the idle re-run has its target at 1 M.
@@ -179,4 +181,15 @@ def run_case(zone: Zone, work: Path, say) -> CaseResult:
             break
         if key == "full":
             result.published_spend_365d = _published_spend(home)
+    if result.runs.get("incremental", {}).get("status") == "published":
+        measure_postgres_publication(home, result, say)
     return result
+
+
+def measure_postgres_publication(home: Path, result: CaseResult, say) -> None:
+    """Publishing the daily run's tables to PostgreSQL, in a fresh process (bench/pg_publish.py)."""
+    say(f"{result.customers:,} customers: publication of the daily run's tables to PostgreSQL …")
+    m = measure(python_cmd("-m", "bench.pg_publish", str(home)))
+    result.measurements[PG_PUBLISH] = _record(m)
+    result.references[PG_PUBLISH] = json.loads(m.stdout) if m.exit_code == 0 else {"error": m.stderr_tail}
+    say(f"  {m.seconds:.1f} s, {m.peak_rss_gb:.2f} GB" if m.exit_code == 0 else f"  failed: {m.stderr_tail}")

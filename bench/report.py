@@ -8,7 +8,7 @@ import sys
 from datetime import UTC, datetime, timedelta
 from importlib.metadata import PackageNotFoundError, version
 
-from bench.harness import LARGE_CUSTOMERS, REFERENCES, RUNS, measured_at
+from bench.harness import LARGE_CUSTOMERS, PG_PUBLISH, REFERENCES, RUNS, measured_at
 from bench.landing import DAYS, END, SEED
 from bench.stages import Breakdown
 from tierflow.gates.suites import BATCH_ROWS
@@ -235,6 +235,8 @@ def case_section(case: dict) -> list[str]:
     references, runs = measured_at(case["customers"])
     rows += [(k, label, _reference_note(case, k) if (k, label) in references else SKIPPED) for k, label in REFERENCES]
     rows += [(k, f"tierflow: {label}", _run_note(case, k) if (k, label) in runs else SKIPPED) for k, label in RUNS]
+    if PG_PUBLISH in m:
+        rows.append((PG_PUBLISH, "publish the daily run's tables to PostgreSQL", _pg_publish_note(case)))
     for key, label, note in rows:
         x = m.get(key)
         rss = f"{x['peak_rss_bytes'] / GB:.2f}" if x else "–"
@@ -257,6 +259,16 @@ def _reference_note(case: dict, key: str) -> str:
         same = abs(published - ref["spend_365d"]) <= 0.005 * max(1.0, ref["rows"])
         note += " (= tierflow's)" if same else f" (tierflow: {published:,.2f})"
     return note
+
+
+def _pg_publish_note(case: dict) -> str:
+    done = case["references"].get(PG_PUBLISH, {})
+    if "rows" not in done:
+        return f"failed: {done.get('error', '')}".strip()
+    return (
+        f"{done['tables']} tables, {done['rows']:,} rows, loaded and swapped into a new schema as a run with "
+        "TIERFLOW_PG_DSN does (not part of the daily run's figure)"
+    )
 
 
 def _run_note(case: dict, key: str) -> str:

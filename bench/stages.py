@@ -59,8 +59,8 @@ def stage_of(step_key: str) -> str:
         DBT_STEP: "dbt build (models + dbt tests)",
         "run_parameters": "run parameters",
         "input_gates": "gates: input (quarantine share, landing suites)",
-        "published_tables": "publish (DuckDB file, Parquet)",
-        "crm_segment_export": "exports: CRM full + delta",
+        "published_tables": "publish (BI targets)",
+        "crm_segment_export": "exports: CRM",
         "tier_report": "HTML report",
         "crm_webhook_sync": "CRM webhook sync",
     }.get(step_key, step_key)
@@ -115,6 +115,49 @@ def step_times(
     return run_start, run_end, steps
 
 
+# Steps that report the seconds of their parts (their materialisation's `seconds` metadata), and the stage
+# each part is shown as; what the parts leave of the step is shown as the step's "other" part.
+STEP_PARTS = {
+    "published_tables": {
+        "parquet_files": "publish: Parquet files (written, checksummed)",
+        "postgres": "publish: PostgreSQL",
+        "duckdb_file": "publish: DuckDB file",
+        "parquet_switch": "publish: Parquet `latest` switched",
+        "recording": "publish: recorded in the publish log",
+    },
+    "crm_segment_export": {
+        "full": "exports: CRM full snapshot",
+        "delta": "exports: CRM delta",
+        "notices": "exports: CRM notices",
+    },
+}
+
+
+def step_parts(dagster_home: Path, run_id: str) -> dict[str, dict[str, float]]:
+    """{step key: {part: seconds}} for the steps of STEP_PARTS that the run materialised."""
+    import dagster as dg
+
+    with _instance(dagster_home) as instance:
+        records = instance.get_records_for_run(run_id, of_type=dg.DagsterEventType.ASSET_MATERIALIZATION).records
+    parts: dict[str, dict[str, float]] = {}
+    for record in records:
+        materialization = record.event_log_entry.asset_materialization
+        key = materialization.asset_key.to_user_string() if materialization else None
+        seconds = materialization.metadata.get("seconds") if materialization else None
+        if key in STEP_PARTS and seconds is not None:
+            parts[key] = {str(part): float(value) for part, value in seconds.value.items()}
+    return parts
+
+
+def _split(step_key: str, seconds: float, parts: dict[str, float]) -> list[tuple[str, float]]:
+    """A step's stage, or its parts' stages and the rest as "<step's stage>: other"."""
+    if not parts:
+        return [(stage_of(step_key), seconds)]
+    names = STEP_PARTS[step_key]
+    split = [(names.get(part, f"{stage_of(step_key)}: {part}"), spent) for part, spent in parts.items()]
+    return [*split, (f"{stage_of(step_key)}: other", max(seconds - sum(parts.values()), 0.0))]
+
+
 def finished_dbt_models(dagster_home: Path, run_id: str) -> list[tuple[str, float]]:
     """The dbt models a run materialised, slowest first, from the durations dagster-dbt attaches."""
     import dagster as dg
@@ -166,13 +209,18 @@ def breakdown(home: Path, run_id: str, launched_at: float, finished_at: float, *
         models, tests, elapsed = dbt_results(layout.dbt_target)
     out = Breakdown(models=models, dbt_tests=tests, dbt_elapsed=elapsed)
     out.stages.append(("start-up (imports, definitions, Dagster instance)", run_start - launched_at))
+    parts = step_parts(layout.dagster_home, run_id)
     totals: dict[str, float] = {}
     for key, seconds in steps:
-        stage = stage_of(key)
         if key == DBT_STEP and elapsed:
-            totals["dbt build: dbt's own elapsed time"] = totals.get("dbt build: dbt's own elapsed time", 0) + elapsed
-            stage, seconds = "dbt build: around dbt (subprocess, parse, events)", seconds - elapsed
-        totals[stage] = totals.get(stage, 0.0) + seconds
+            split = [
+                ("dbt build: dbt's own elapsed time", elapsed),
+                ("dbt build: around dbt (subprocess, parse, events)", seconds - elapsed),
+            ]
+        else:
+            split = _split(key, seconds, parts.get(key, {}))
+        for stage, spent in split:
+            totals[stage] = totals.get(stage, 0.0) + spent
     out.stages.extend(totals.items())
     out.stages.append(("Dagster between steps", (run_end - run_start) - sum(s for _, s in steps)))
     out.stages.append(("shut-down (summary, exit)", finished_at - run_end))

@@ -20,6 +20,7 @@ from bench.landing import END, Zone
 from bench.measure import Measurement, free_bytes, measure, stop_tree
 from bench.report import render, size_label
 from bench.stages import STOPPED_DURING, finished_dbt_models, latest_run_id
+from orchestration.defs.dbt.project import published_models
 from tierflow.gates.suites import BATCH_ROWS
 from tierflow.paths import Home
 
@@ -67,6 +68,11 @@ def test_harness_succeeds_and_writes_every_row(bench_run) -> None:
         assert any(target in line and line.startswith("|") for line in text.splitlines()), target
     for stage in STAGES:
         assert f"| {stage}" in text, stage
+    # PostgreSQL publication of the daily run's tables, measured on its own (bench/pg_publish.py).
+    (row,) = [line for line in text.splitlines() if line.startswith("| publish the daily run's tables to PostgreSQL |")]
+    cells = [c.strip() for c in row.strip("|").split("|")]
+    tables = f"{len(published_models())} tables"
+    assert float(cells[1]) > 0 and tables in cells[5] and " rows, loaded and swapped" in cells[5], row
     assert "| memory_limit |" in text and "| preserve_insertion_order |" in text
 
 
@@ -96,6 +102,11 @@ def test_runs_are_full_then_incremental_then_idle(bench_run) -> None:
         assert sum(s for _, s in stages) == pytest.approx(measured[key]["seconds"], rel=0.02)
         assert all(s >= 0 for _, s in stages)
         assert measured[key]["peak_rss_bytes"] > 50e6  # dbt and Dagster alone are more than this
+        # Publication and the CRM export are broken down by target, from the seconds their steps report.
+        named = {stage for stage, _ in stages}
+        assert {"publish: Parquet files (written, checksummed)", "publish: DuckDB file"} <= named, named
+        assert {"exports: CRM full snapshot", "exports: CRM delta"} <= named, named
+        assert "publish (BI targets)" not in named  # split into its parts, the rest as "…: other"
     assert runs["full"]["breakdown"]["models"], "dbt per-model timings"
     # Read back from the full run's gate report: Great Expectations sees a whole table or a bounded sample of it
     # (the event table passes the bound even at this size, depending on the as-of date).

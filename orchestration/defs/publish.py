@@ -14,6 +14,7 @@ from tierflow.publish.postgres import PostgresUnreachable, publish_postgres
 from tierflow.publish.state import record_publication
 from tierflow.secrets import pg_dsn
 from tierflow.sql_safety import identifier
+from tierflow.timing import Stopwatch
 from tierflow.unchanged import FINGERPRINT_TAG, forget, remember_audited
 from tierflow.warehouse import connect, scalar
 
@@ -66,46 +67,53 @@ def _publish_bi(context: dg.AssetExecutionContext, tierflow: TierflowResource, t
     if digest:  # every gate has passed: a run with the same inputs may publish this build if this one stops
         remember_audited(layout, run["run_id"], digest)
     fault_point("publish.start")
-    staged = stage_parquet(
-        layout,
-        tables=list(tables),
-        overrides=allowed_breakers(context.run.tags) or None,
-        full_audit=_is_full_audit(tierflow),
-        **run,
-    )
+    # Seconds per target, in the step's metadata: what each costs (bench/stages.py, BENCHMARKS.md).
+    watch = Stopwatch()
+    with watch.part("parquet_files"):
+        staged = stage_parquet(
+            layout,
+            tables=list(tables),
+            overrides=allowed_breakers(context.run.tags) or None,
+            full_audit=_is_full_audit(tierflow),
+            **run,
+        )
     fault_point("publish.parquet_staged")
     where: dict[str, str] = {}
     # PostgreSQL first: it is the target most likely to fail, and then nothing else has changed yet.
     dsn = pg_dsn()
     if dsn:
         try:
-            where["postgres"] = with_backoff(
-                lambda: publish_postgres(
-                    dsn,
-                    schema=tierflow.pg_schema,
-                    reader_role=tierflow.pg_reader_role,
-                    files=staged.files,
-                    entry=staged.entry,
-                    scratch=layout.tmp / staged.run_id,
-                    log=context.log.info,
-                ),
-                transient=PostgresUnreachable,
-                attempts=tierflow.retry_attempts,
-                base_seconds=tierflow.retry_base_seconds,
-                log=context.log.warning,
-            )
+            with watch.part("postgres"):
+                where["postgres"] = with_backoff(
+                    lambda: publish_postgres(
+                        dsn,
+                        schema=tierflow.pg_schema,
+                        reader_role=tierflow.pg_reader_role,
+                        files=staged.files,
+                        entry=staged.entry,
+                        scratch=layout.tmp / staged.run_id,
+                        log=context.log.info,
+                    ),
+                    transient=PostgresUnreachable,
+                    attempts=tierflow.retry_attempts,
+                    base_seconds=tierflow.retry_base_seconds,
+                    log=context.log.warning,
+                )
         except ConnectionError as exc:
             raise dg.Failure(str(exc)) from None
     if "duckdb" in tierflow.targets:
-        where["duckdb"] = str(publish_duckdb_file(layout, staged))
+        with watch.part("duckdb_file"):
+            where["duckdb"] = str(publish_duckdb_file(layout, staged))
         fault_point("publish.duckdb_replaced")
     if "parquet" in tierflow.targets:
-        where["parquet"] = str(publish_parquet_latest(layout, staged))
+        with watch.part("parquet_switch"):
+            where["parquet"] = str(publish_parquet_latest(layout, staged))
         fault_point("publish.parquet_switched")
     else:
         discard_staged_parquet(staged)
     # Only now is this run anyone's "previous published run" (the commit point: see tierflow.recovery).
-    record_publication(layout.warehouse, list(tables), staged.entry)
+    with watch.part("recording"):
+        record_publication(layout.warehouse, list(tables), staged.entry)
     fault_point("publish.recorded")
     counts, customers = tier_counts(tierflow)
     context.log.info(f"published {staged.row_counts} to {', '.join(where)}")
@@ -116,6 +124,7 @@ def _publish_bi(context: dg.AssetExecutionContext, tierflow: TierflowResource, t
         "checksums": dg.MetadataValue.json(staged.entry.checksums),
         "tier_counts": dg.MetadataValue.json(counts),
         "customers": dg.MetadataValue.json(customers),
+        "seconds": dg.MetadataValue.json(watch.rounded()),
     }
 
 
@@ -161,6 +170,7 @@ def build_publish_assets(tables: tuple[str, ...]) -> list[dg.AssetsDefinition]:
                 "delta_counts": dg.MetadataValue.json(counts),
                 "notice_counts": dg.MetadataValue.json(export.manifest.get("notice_counts", {})),
                 "manifest": dg.MetadataValue.json(export.manifest),
+                "seconds": dg.MetadataValue.json(export.seconds),
             }
         )
 

@@ -20,7 +20,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -34,6 +34,7 @@ from tierflow.publish.files import fsync_path, replace_atomically
 from tierflow.publish.state import SCHEMA
 from tierflow.secrets import hash_salt
 from tierflow.sql_safety import inside
+from tierflow.timing import Stopwatch
 from tierflow.warehouse import attach_read_only, column_names, connect, connect_scratch, table_exists
 
 SCHEMA_VERSION = 3  # 3: notices.csv / notices.parquet
@@ -62,6 +63,7 @@ class CrmExport:
     directory: Path
     manifest: dict
     reused: bool
+    seconds: dict[str, float] = field(default_factory=dict)  # writing each file set (full, delta, notices)
 
     @property
     def export_id(self) -> str:
@@ -130,23 +132,30 @@ def _delta_select(current: list[str], base: list[str]) -> str:
 
 
 def _write_files(
-    con: duckdb.DuckDBPyConnection, directory: Path, as_of: str, export_id: str
+    con: duckdb.DuckDBPyConnection, directory: Path, as_of: str, export_id: str, watch: Stopwatch
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Write the data files; (delta counts by change type, notice counts by status)."""
     directory.mkdir(parents=True, exist_ok=True)
-    delta = _delta_select(column_names(con, "current_segments"), column_names(con, "base_segments"))
-    con.execute(f"create or replace temp table delta_rows as {delta}", {"as_of": as_of, "key_prefix": f"{export_id}:"})
-    con.execute(f"create or replace temp table notice_rows as {notice_delta_select()}", {"as_of": as_of})
-    for name, select in (
-        ("segments", "select * from current_segments order by customer_id"),
-        ("delta", "select * from delta_rows order by customer_id"),
-        ("notices", "select * from notice_rows order by customer_id, notice_key, status"),
-    ):
-        con.execute(f"copy ({select}) to {quote_literal(str(directory / (name + '.csv')))} (format csv, header true)")
+    with watch.part("delta"):
+        delta = _delta_select(column_names(con, "current_segments"), column_names(con, "base_segments"))
         con.execute(
-            f"copy ({select}) to {quote_literal(str(directory / (name + '.parquet')))} "
-            "(format parquet, compression zstd)"
+            f"create or replace temp table delta_rows as {delta}", {"as_of": as_of, "key_prefix": f"{export_id}:"}
         )
+    with watch.part("notices"):
+        con.execute(f"create or replace temp table notice_rows as {notice_delta_select()}", {"as_of": as_of})
+    for name, part, select in (
+        ("segments", "full", "select * from current_segments order by customer_id"),
+        ("delta", "delta", "select * from delta_rows order by customer_id"),
+        ("notices", "notices", "select * from notice_rows order by customer_id, notice_key, status"),
+    ):
+        with watch.part(part):
+            con.execute(
+                f"copy ({select}) to {quote_literal(str(directory / (name + '.csv')))} (format csv, header true)"
+            )
+            con.execute(
+                f"copy ({select}) to {quote_literal(str(directory / (name + '.parquet')))} "
+                "(format parquet, compression zstd)"
+            )
         fault_point("export.file_written")
     counts = dict(con.execute("select change_type, count(*) from delta_rows group by 1").fetchall())
     notices = dict(con.execute("select status, count(*) from notice_rows group by 1").fetchall())
@@ -187,12 +196,16 @@ def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str)
     shutil.rmtree(staged, ignore_errors=True)
     with connect_scratch(home.root) as con:
         attach_read_only(con, home.warehouse, "warehouse")
-        _current_segments(con)
-        base_as_of = _base_segments(con, as_of)
-        load_notices(con, base_as_of)
+        watch = Stopwatch()
+        with watch.part("full"):
+            _current_segments(con)
+        with watch.part("delta"):
+            base_as_of = _base_segments(con, as_of)
+        with watch.part("notices"):
+            load_notices(con, base_as_of)
         if existing:
             directory, manifest = existing
-            _write_files(con, staged, as_of, manifest["export_id"])
+            _write_files(con, staged, as_of, manifest["export_id"], watch)
             if all(
                 name in manifest["files"] and sha256_of(staged / name) == manifest["files"][name]["sha256"]
                 for name in DATA_FILES
@@ -200,9 +213,9 @@ def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str)
                 shutil.rmtree(staged)
                 # A run killed after renaming its export but before LATEST: this run finishes the job.
                 point_latest(home, directory, only_if_newer=True)
-                return CrmExport(directory, manifest, reused=True)
+                return CrmExport(directory, manifest, reused=True, seconds=watch.rounded())
             shutil.rmtree(staged)
-        counts, notice_counts = _write_files(con, staged, as_of, run_id)
+        counts, notice_counts = _write_files(con, staged, as_of, run_id, watch)
         rows = {name: con.execute(f"select count(*) from {table}").fetchall()[0][0] for name, table in EXPORTED.items()}
         columns = {name: column_names(con, table) for name, table in EXPORTED.items()}
     manifest = {
@@ -234,7 +247,7 @@ def export_segments(home: Home, *, run_id: str, as_of: str, policy_version: str)
     os.replace(staged, final)
     fault_point("export.renamed")
     point_latest(home, final)
-    return CrmExport(final, manifest, reused=False)
+    return CrmExport(final, manifest, reused=False, seconds=watch.rounded())
 
 
 def record_snapshot(home: Home, export: CrmExport) -> None:
