@@ -3,6 +3,7 @@ so a failed blocking check on any of them publishes nothing."""
 
 import dagster as dg
 
+from orchestration.defs.dbt.project import dbt_project
 from orchestration.defs.gates import allowed_breakers
 from orchestration.defs.resources import TierflowResource
 from tierflow.delivery.backoff import with_backoff
@@ -11,7 +12,7 @@ from tierflow.delivery.sync import sync_exports
 from tierflow.faults import fault_point
 from tierflow.publish.files import discard_staged_parquet, publish_duckdb_file, publish_parquet_latest, stage_parquet
 from tierflow.publish.postgres import PostgresUnreachable, publish_postgres
-from tierflow.publish.state import record_publication
+from tierflow.publish.state import record_publication, state_tables
 from tierflow.secrets import pg_dsn
 from tierflow.sql_safety import identifier
 from tierflow.timing import Stopwatch
@@ -113,7 +114,7 @@ def _publish_bi(context: dg.AssetExecutionContext, tierflow: TierflowResource, t
         discard_staged_parquet(staged)
     # Only now is this run anyone's "previous published run" (the commit point: see tierflow.recovery).
     with watch.part("recording"):
-        record_publication(layout.warehouse, list(tables), staged.entry)
+        record_publication(layout.warehouse, list(state_tables(dbt_project().manifest_path)), staged.entry)
     fault_point("publish.recorded")
     counts, customers = tier_counts(tierflow)
     context.log.info(f"published {staged.row_counts} to {', '.join(where)}")

@@ -1,11 +1,14 @@
 """The warehouse's memory of the last *published* run.
 
-After a run publishes, its gated marts are copied to the `published_state` schema of the warehouse and a row
-is added to `published_state.publish_log`. Models that compare with "the previous published run" (KPIs,
-migrations, CRM deltas) read it as the dbt sources `published_state` and `published_base`, through the
-staging models `stg_published_state__<table>`: a blocked or crashed run never becomes anyone's "previous".
-Before dbt runs, `prepare_published_state` creates whatever of these tables is missing, empty, with the
-columns of the marts' contracts, so the sources exist from a home's first run on.
+After a run publishes, the published marts that later runs read back (`state_tables`: the tables of the dbt
+source `published_state`, such as customer_tiers and tier_changes) are copied to the `published_state` schema
+of the warehouse and a row is added to `published_state.publish_log`. Models that compare with "the previous
+published run" (KPIs, migrations, the tier engine's state) read them as the dbt sources `published_state` and
+`published_base`, through the staging models `stg_published_state__<table>`: a blocked or crashed run never
+becomes anyone's "previous". The other published marts stay in the published targets only (copying them too
+cost a daily run at 1 M customers two copies of four 1 M-row tables). Before dbt runs,
+`prepare_published_state` creates whatever of these tables is missing, empty, with the columns of the marts'
+contracts, so the sources exist from a home's first run on.
 
 A re-run of the last published as-of date must compute what the first run of that date computed (the same
 as-of date run twice publishes identical content), so it must compare with the run *before* that date, not
@@ -118,17 +121,31 @@ def contract_columns(manifest: Path) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+def state_tables(manifest: Path) -> tuple[str, ...]:
+    """The published marts that models read back as the dbt source `published_state`: the ones a publication
+    keeps in the warehouse."""
+    sources = json.loads(manifest.read_text(encoding="utf-8"))["sources"].values()
+    read_back = {source["name"] for source in sources if source["source_name"] == SCHEMA}
+    return tuple(sorted(read_back & set(contract_columns(manifest))))
+
+
 def prepare_published_state(con: duckdb.DuckDBPyConnection, manifest: Path) -> None:
     """Create the published-state tables the models read as sources, empty, where they are missing (a new
     home), and add the columns a newer contract has to the tables an older version published (null there).
-    One transaction."""
+    Copies of other published marts that an older version kept there are dropped (nothing reads them, and
+    they would stay as of that version's last run). One transaction."""
     con.begin()
     for schema in (SCHEMA, BASE_SCHEMA):
         con.execute(f"create schema if not exists {schema}")
     con.execute(LOG_DDL)
     con.execute(LOG_UPGRADE)
+    kept = state_tables(manifest)
     for table, columns in contract_columns(manifest).items():
         name = identifier(table, "published table")
+        if table not in kept:
+            for schema in (SCHEMA, BASE_SCHEMA):
+                con.execute(f"drop table if exists {schema}.{name}")
+            continue
         for schema in (SCHEMA, BASE_SCHEMA):
             typed = ", ".join(f"{identifier(column, 'column')} {kind}" for column, kind in columns)
             con.execute(f"create table if not exists {schema}.{name} ({typed})")
