@@ -138,10 +138,7 @@
 {% macro _without_customers(alias, except_customers, batch=0, batches=1) -%}
     {%- set conditions = [] -%}
     {%- if except_customers -%}
-        {%- do conditions.append(
-            'not exists (select 1 from ' ~ except_customers ~ ' where ' ~ except_customers ~ '.customer_id = '
-            ~ alias ~ '.customer_id)'
-        ) -%}
+        {%- do conditions.append(customer_not_in(alias, except_customers)) -%}
     {%- endif -%}
     {%- if batches > 1 -%}
         {%- do conditions.append(customer_batch_filter(alias ~ '.customer_id', batch, batches)) -%}
@@ -149,4 +146,24 @@
     {%- if conditions -%}
     where {{ conditions | join(' and ') }}
     {%- endif -%}
+{%- endmacro %}
+
+{#- `alias`.customer_id is none of the customers of `relation` (never null here: the landing contract
+    quarantines rows without a customer). DuckDB plans the correlated NOT EXISTS as a delim join that
+    materialises the whole outer input (at 1 M customers the 22 M valued orders, spilling 1.7 GB), and an
+    uncorrelated NOT IN as a plain hash anti join: the order summaries of a daily run took 2.7 s instead of 6.5,
+    the customer days 5.3 s instead of 6.6. PostgreSQL plans NOT EXISTS as an anti join, and NOT IN over a large
+    subquery badly. -#}
+{% macro customer_not_in(alias, relation) -%}
+    {{ return(adapter.dispatch('customer_not_in', 'tierflow')(alias, relation)) }}
+{%- endmacro %}
+
+{% macro default__customer_not_in(alias, relation) -%}
+    not exists (select 1 from {{ relation }} where {{ relation }}.customer_id = {{ alias }}.customer_id)
+{%- endmacro %}
+
+{% macro duckdb__customer_not_in(alias, relation) -%}
+    {{ alias }}.customer_id not in (
+        select {{ relation }}.customer_id from {{ relation }} where {{ relation }}.customer_id is not null
+    )
 {%- endmacro %}
