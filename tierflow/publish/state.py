@@ -19,6 +19,7 @@ when the run's as-of date is the last published one, `published_state` otherwise
 
 from __future__ import annotations
 
+import functools
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -109,12 +110,21 @@ def publish_log_rows(con: duckdb.DuckDBPyConnection, catalog: str = "") -> list[
     return [(*row, *([None] * (LOG_WIDTH - len(row)))) for row in rows]
 
 
+def _parsed(manifest: Path) -> dict:
+    """dbt's manifest, parsed once per version of the file (a run asks several times; ~1.7 MB of JSON)."""
+    return _parsed_version(manifest, manifest.stat().st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=1)  # the current version only
+def _parsed_version(manifest: Path, _mtime_ns: int) -> dict:
+    return json.loads(manifest.read_text(encoding="utf-8"))
+
+
 def contract_columns(manifest: Path) -> dict[str, list[tuple[str, str]]]:
     """{published mart: [(column, type)]} from the enforced contracts in dbt's manifest."""
-    nodes = json.loads(manifest.read_text(encoding="utf-8"))["nodes"].values()
     return {
         node["name"]: [(name, column["data_type"]) for name, column in node["columns"].items()]
-        for node in nodes
+        for node in _parsed(manifest)["nodes"].values()
         if node["resource_type"] == "model"
         and node["config"].get("meta", {}).get("published")
         and node["config"].get("contract", {}).get("enforced")
@@ -124,7 +134,7 @@ def contract_columns(manifest: Path) -> dict[str, list[tuple[str, str]]]:
 def state_tables(manifest: Path) -> tuple[str, ...]:
     """The published marts that models read back as the dbt source `published_state`: the ones a publication
     keeps in the warehouse."""
-    sources = json.loads(manifest.read_text(encoding="utf-8"))["sources"].values()
+    sources = _parsed(manifest)["sources"].values()
     read_back = {source["name"] for source in sources if source["source_name"] == SCHEMA}
     return tuple(sorted(read_back & set(contract_columns(manifest))))
 
