@@ -113,10 +113,16 @@ def test_only_changed_customers_are_recomputed_and_the_table_equals_a_full_rebui
     build_model(warehouse, tmp_path / "target-2b")
     assert differing_customers(warehouse, tmp_path / "rebuild-2b") == {untouched}
 
-    # A customer missing from the table is computed again; then a real daily run: the next day's orders and a
-    # late refund of an order placed weeks ago (it reopens that customer's old days).
+    # Without the mark, a customer missing from the table is computed again.
     with connect(warehouse) as con:
         con.execute(f"delete from {TABLE} where customer_id = ?", [untouched])
+        con.execute(f"drop table {TABLE}__mark")
+    build_model(warehouse, tmp_path / "target-2c")
+    assert differing_customers(warehouse, tmp_path / "rebuild-2c") == set()
+
+    # A real daily run: the next day's orders and a late refund of an order placed weeks ago (it reopens that
+    # customer's old days, which are computed whole again). Customers whose new facts all fall after their
+    # last day keep their rows and get the new days appended (customer_day_extensions).
     assert main([*generate, "--next-days", "1"]) == 0
     _, refunded_customer = late_refund(landing, END - timedelta(days=30))
     spend_before = last_cumulative_spend(warehouse, refunded_customer)
@@ -124,6 +130,16 @@ def test_only_changed_customers_are_recomputed_and_the_table_equals_a_full_rebui
     assert code == 0, summary
     assert differing_customers(warehouse, tmp_path / "rebuild-3") == set()
     assert last_cumulative_spend(warehouse, refunded_customer) < spend_before
+    runs_by_customer = dict(
+        run.warehouse(f"select customer_id, count(distinct computed_run_id) from {TABLE} group by 1")
+    )
+    assert runs_by_customer[refunded_customer] == 1
+    assert 2 in runs_by_customer.values(), "no customer had days appended"
+    # The hooks' working tables are gone once the run committed.
+    assert not run.warehouse(
+        "select table_name from information_schema.tables where table_name in "
+        f"('{MODEL}__extension', '{SUMMARIES}__recomputed')"
+    )
 
     # An earlier as-of date: facts after it disappear, and customers with none left disappear with them.
     earlier = END - timedelta(days=45)

@@ -100,13 +100,47 @@
     run newly reaches). The model summarises them again. Without one, forget every customer. -#}
 {% macro forget_changed_order_summaries() -%}
     {%- if is_incremental() -%}
+    drop table if exists {{ recomputed_customers_relation() }};
         {%- set mark = carried_mark(require_as_of=true) -%}
-    delete from {{ this }}
         {%- if mark is not none %}
-    where customer_id in (
+    create table {{ recomputed_customers_relation() }} as
+    select distinct reached.customer_id from (
         {{ customers_with_orders_reached(mark, summary_window_days()) | indent(8) }}
-    )
+    ) as reached;
+    delete from {{ this }}
+    where customer_id in (select recomputed.customer_id from {{ recomputed_customers_relation() }} as recomputed)
+        {%- else %}
+    delete from {{ this }}
         {%- endif -%}
+    {%- endif -%}
+{%- endmacro %}
+
+{#- On a daily run (a usable mark), a carried customer table's pre-hook writes `<table>__recomputed`: the
+    customers it deleted (and, for the customer days, those it lacks that have new facts), the only ones the
+    model computes. The forward rules name every customer whose rows can change, so the model reads just
+    their facts rather than leaving out the kept customers from every order and event. Without a mark the
+    model computes every customer the table lacks. A post-hook drops the table (drop_recomputed_customers). -#}
+{% macro recomputed_customers_relation() -%}
+    {{ return(this.incorporate(path={'identifier': this.identifier ~ '__recomputed'})) }}
+{%- endmacro %}
+
+{#- The mark a carried customer table's model computes from (see recomputed_customers_relation): the usable
+    mark of an incremental build, none otherwise; `required_column` is a column the table must have (a table
+    without it is rebuilt whole). The same answer in the model's SQL (compiled before the hooks run) and in
+    its pre-hook. -#}
+{% macro carried_forward_mark(required_column=none) -%}
+    {%- if not is_incremental() -%}{{ return(none) }}{%- endif -%}
+    {%- if required_column is not none -%}
+        {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
+        {%- if required_column not in columns -%}{{ return(none) }}{%- endif -%}
+    {%- endif -%}
+    {{ return(carried_mark(require_as_of=true)) }}
+{%- endmacro %}
+
+{#- Post-hook: drop the pre-hook's list of recomputed customers. -#}
+{% macro drop_recomputed_customers() -%}
+    {%- if execute and target.type != 'spark' -%}
+    drop table if exists {{ recomputed_customers_relation() }}
     {%- endif -%}
 {%- endmacro %}
 

@@ -2,7 +2,15 @@
 {% macro customer_days(batch=0, batches=1) %}
 with
 
-{% if is_incremental() %}
+{%- set forward = carried_forward_mark('input_checksum') is not none %}
+{% if forward %}
+recomputed_customers as (
+
+    -- The customers the pre-hook deleted or found missing (customer_day_extensions).
+    select customer_id from {{ customer_days_extension_relation() }} where is_rebuilt
+
+),
+{% elif is_incremental() %}
 kept_customers as (
 
     -- One row per customer: the last (the pre-hook left only customers whose facts did not change).
@@ -11,10 +19,14 @@ kept_customers as (
 ),
 {% endif %}
 
--- Facts of the customers missing from the table (all of them on a full build), left out before any join.
+-- Facts of the customers to compute: on a daily run those the pre-hook names, else those missing from the
+-- table (all of them on a full build), left out before any join.
 changed_facts as (
 
-    {{ customer_facts(except_customers=('kept_customers' if is_incremental() else none), batch=batch, batches=batches) | indent(4) }}
+    {{ customer_facts(
+        except_customers=('kept_customers' if is_incremental() and not forward else none),
+        batch=batch, batches=batches, only_customers=('recomputed_customers' if forward else none)
+    ) | indent(4) }}
 
 ),
 
@@ -24,30 +36,7 @@ run_parameters as (
 
 ),
 
-checksums as (
-
-    select
-        customer_id,
-        {{ fact_checksum(customer_fact_columns()) }} as input_checksum
-
-    from changed_facts
-    group by customer_id
-
-),
-
-per_day as (
-
-    select
-        customer_id,
-        fact_date,
-        sum(net_spend) as day_spend,
-        sum(order_count) as day_orders,
-        sum(points) as day_points
-
-    from changed_facts
-    group by customer_id, fact_date
-
-),
+{{ customer_fact_totals('changed_facts') }},
 
 final as (
 
@@ -74,7 +63,11 @@ final as (
             lead(per_day.fact_date) over (partition by per_day.customer_id order by per_day.fact_date),
             {{ open_end_date() }}
         ) as valid_until,
-        checksums.input_checksum,
+        -- Only a customer's last row carries the checksum: the one a later run compares, and the one an
+        -- extension adds to (customer_day_extensions).
+        case when lead(per_day.fact_date) over (partition by per_day.customer_id order by per_day.fact_date) is null
+            then checksums.input_checksum
+        end as input_checksum,
         -- The run that computed the customer: tests on daily runs judge only these customers (changed_customers).
         run_parameters.run_id as computed_run_id
 
@@ -90,3 +83,32 @@ select * from final
 
 {#- The landing tables the customer days are computed from (what customer_batches sizes a build by). -#}
 {% macro customer_day_inputs() -%}{{ return(['orders', 'events']) }}{%- endmacro %}
+
+{#- Two CTEs over the facts relation `facts`: `checksums` (one input_checksum per customer) and `per_day` (the
+    day's spend, orders and points per customer and fact date). -#}
+{% macro customer_fact_totals(facts) -%}
+checksums as (
+
+    select
+        customer_id,
+        {{ fact_checksum(customer_fact_columns()) }} as input_checksum
+
+    from {{ facts }}
+    group by customer_id
+
+),
+
+per_day as (
+
+    select
+        customer_id,
+        fact_date,
+        sum(net_spend) as day_spend,
+        sum(order_count) as day_orders,
+        sum(points) as day_points
+
+    from {{ facts }}
+    group by customer_id, fact_date
+
+)
+{%- endmacro %}

@@ -7,21 +7,23 @@
     `except_customers` names a relation with a customer_id column whose customers are left out before any
     join: the incremental int_customer_days_accumulated computes only the customers it lacks, and filtering
     the view instead computed every customer's facts first (twice the time of the model at 100 k). `batch` of
-    `batches` keeps one batch of customers (customer_batches.sql), also before any join. -#}
-{% macro customer_facts(except_customers=none, batch=0, batches=1) %}
+    `batches` keeps one batch of customers (customer_batches.sql), also before any join. `only_customers` keeps
+    only the customers of a relation, and `after_mark` (a carried table's mark) only the rows that can give a
+    fact after the mark's as-of date or that changed since its load (customer_day_extensions). -#}
+{% macro customer_facts(except_customers=none, batch=0, batches=1, only_customers=none, after_mark=none) %}
     with
 
     orders as (
 
-        select * from {{ ref('int_orders_valued') }} as orders
-        {{ _without_customers('orders', except_customers, batch, batches) }}
+        select * from {{ _facts_source('orders', ref('int_orders_valued'), after_mark) }} as orders
+        {{ _without_customers('orders', except_customers, batch, batches, only_customers) }}
 
     ),
 
     events as (
 
-        select * from {{ ref('stg_landing__events') }} as events
-        {{ _without_customers('events', except_customers, batch, batches) }}
+        select * from {{ _facts_source('events', ref('stg_landing__events'), after_mark) }} as events
+        {{ _without_customers('events', except_customers, batch, batches, only_customers) }}
 
     ),
 
@@ -134,11 +136,21 @@
     select * from final
 {% endmacro %}
 
-{#- `where` for the rows of `alias` outside the customers of `except_customers` and inside the batch. -#}
-{% macro _without_customers(alias, except_customers, batch=0, batches=1) -%}
+{#- The relation the facts read `alias` from: all of `relation`, or its rows after the mark `after_mark`. -#}
+{% macro _facts_source(alias, relation, after_mark) -%}
+    {{ relation if after_mark is none else _after_mark(alias, relation, after_mark) }}
+{%- endmacro %}
+
+{#- `where` for the rows of `alias` outside the customers of `except_customers`, inside the batch, and among
+    the customers of `only_customers`. -#}
+{% macro _without_customers(alias, except_customers, batch=0, batches=1, only_customers=none) -%}
     {%- set conditions = [] -%}
     {%- if except_customers -%}
         {%- do conditions.append(customer_not_in(alias, except_customers)) -%}
+    {%- endif -%}
+    {%- if only_customers -%}
+        {%- do conditions.append(alias ~ '.customer_id in (select ' ~ only_customers ~ '.customer_id from '
+            ~ only_customers ~ ')') -%}
     {%- endif -%}
     {%- if batches > 1 -%}
         {%- do conditions.append(customer_batch_filter(alias ~ '.customer_id', batch, batches)) -%}
@@ -166,4 +178,34 @@
     {{ alias }}.customer_id not in (
         select {{ relation }}.customer_id from {{ relation }} where {{ relation }}.customer_id is not null
     )
+{%- endmacro %}
+
+{#- The rows of `relation` (the orders or the events, named by `alias`) that can give a fact dated after the
+    mark's as-of date M, or that were loaded or changed since its load, as a union of disjoint branches, each
+    with a constant bound on one plain column: DuckDB then skips the row groups of earlier loads and dates by
+    their statistics (an OR across columns reads every row). An order counts pending_days after its local
+    date (the policy's, which the mark vouches for); an event counts on its local date, read within a day's
+    margin of UTC and then exactly. -#}
+{% macro _after_mark(alias, relation, mark) -%}
+    {%- set since = "cast('" ~ mark['as_of_date'] ~ "' as date)" -%}
+    {%- set seq = mark['changed_seq'] -%}
+    {%- if alias == 'orders' -%}
+        {%- set pending = run_query('select max(pending_days) from ' ~ ref('stg_tierflow__policy_engine')).rows[0][0] -%}
+    (
+        select * from {{ relation }} where order_date > {{ days_before(since, pending or 0) }}
+        union all
+        select * from {{ relation }} where order_date <= {{ days_before(since, pending or 0) }} and changed_seq > {{ seq }}
+    )
+    {%- else -%}
+        {%- set zone = run_query('select max(policy_timezone) from ' ~ ref('stg_tierflow__run_parameters')).rows[0][0] -%}
+    (
+        {{ changed_since(relation, seq) | indent(4) }}
+        union all
+        select * from {{ relation }}
+        where occurred_at >= {{ dbt.dateadd('day', -1, since) }}
+            and {{ to_local_date('occurred_at', "'" ~ zone ~ "'") }} > {{ since }}
+            and load_seq <= {{ seq }}
+            and (updated_seq is null or updated_seq <= {{ seq }})
+    )
+    {%- endif -%}
 {%- endmacro %}

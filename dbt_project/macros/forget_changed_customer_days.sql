@@ -14,16 +14,22 @@
     A table from before the checksum column existed is emptied, and so rebuilt whole. -#}
 {% macro forget_changed_customer_days(facts) -%}
     {%- if is_incremental() -%}
+    drop table if exists {{ customer_days_extension_relation() }};
         {%- set columns = adapter.get_columns_in_relation(this) | map(attribute='name') | map('lower') | list -%}
         {%- if 'input_checksum' not in columns -%}
     delete from {{ this }}
         {%- else -%}
-            {%- set mark = carried_mark(require_as_of=true) -%}
+            {%- set mark = carried_forward_mark('input_checksum') -%}
+            {%- if mark is not none %}
+    {{ customer_day_extensions(mark) }};
     delete from {{ this }} as stale
     where stale.customer_id in (
-            {%- if mark is not none %}
-        {{ customers_with_new_facts(mark) | indent(8) }}
+        select extension.customer_id from {{ customer_days_extension_relation() }} as extension
+        where extension.is_rebuilt
+    )
             {%- else %}
+    delete from {{ this }} as stale
+    where stale.customer_id in (
         -- Every row of a customer carries the checksum; the last row alone is read (1 row per customer).
         select stored.customer_id
         from {{ this }} as stored
@@ -35,8 +41,8 @@
             on stored.customer_id = current_facts.customer_id
         where stored.valid_until = {{ open_end_date() }}
             and (current_facts.input_checksum is null or current_facts.input_checksum <> stored.input_checksum)
-            {%- endif %}
     )
+            {%- endif %}
         {%- endif -%}
     {%- endif -%}
 {%- endmacro %}
@@ -62,26 +68,28 @@
 
 {#- Customers with an order loaded or changed since the mark's load, or dated on a day that one of `offsets`
     (days back from the as-of date: numbers, or columns of the policy engine or the run parameters) passes
-    between the mark's as-of date and the run's: order dates in (mark as-of - offset, run as-of - offset]. -#}
+    between the mark's as-of date and the run's: order dates in (mark as-of - offset, run as-of - offset].
+    The offsets and the as-of date are read first, so each range is a constant bound on order_date by which
+    DuckDB skips the row groups of other dates (a null offset, a window over all history, has no edge). -#}
 {% macro customers_with_orders_reached(mark, offsets) -%}
     {%- set since = "cast('" ~ mark['as_of_date'] ~ "' as date)" -%}
+    {%- set engine = (
+        " cross join " ~ ref('stg_tierflow__policy_engine') ~ " as engine" if 'engine.' in offsets | join(' ') else ''
+    ) -%}
+    {%- set values = run_query(
+        "select cast(run_parameters.as_of_date as varchar), " ~ (offsets | join(', '))
+        ~ " from " ~ ref('stg_tierflow__run_parameters') ~ " as run_parameters" ~ engine
+    ).rows[0] -%}
+    {%- set as_of = "cast('" ~ values[0] ~ "' as date)" -%}
     select orders.customer_id
     from {{ changed_since(ref('stg_landing__orders'), mark['changed_seq']) }} as orders
+    {%- for days in values[1:] | reject('none') | unique %}
     union
     select orders.customer_id
     from {{ ref('int_orders_valued') }} as orders
-    {%- if 'engine.' in offsets | join(' ') %}
-    cross join {{ ref('stg_tierflow__policy_engine') }} as engine
-    {%- endif %}
-    cross join {{ ref('stg_tierflow__run_parameters') }} as run_parameters
-    where
-        {%- for days in offsets %}
-        {% if not loop.first %}or {% endif -%}
-        (
-            orders.order_date > {{ days_before(since, days) }}
-            and orders.order_date <= {{ days_before('run_parameters.as_of_date', days) }}
-        )
-        {%- endfor %}
+    where orders.order_date > {{ days_before(since, days) }}
+        and orders.order_date <= {{ days_before(as_of, days) }}
+    {%- endfor %}
 {%- endmacro %}
 
 {#- valid_until of a customer's last row in int_customer_days_accumulated. -#}

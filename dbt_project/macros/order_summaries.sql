@@ -3,7 +3,14 @@
 {%- set windows = [30, 90, 365] %}
 with
 
-{% if is_incremental() %}
+{%- set forward = carried_forward_mark() is not none %}
+{% if forward %}
+recomputed_customers as (
+
+    select customer_id from {{ recomputed_customers_relation() }}
+
+),
+{% elif is_incremental() %}
 kept_customers as (
 
     select customer_id from {{ this }}
@@ -11,12 +18,15 @@ kept_customers as (
 ),
 {% endif %}
 
--- The orders of the customers missing from the table (every customer on a full build), left out before any
--- join.
+-- The orders of the customers the pre-hook deleted on a daily run, else of the customers missing from the
+-- table (every customer on a full build), left out before any join.
 orders as (
 
     select * from {{ ref('int_orders_valued') }} as orders
-    {{ _without_customers('orders', 'kept_customers' if is_incremental() else none, batch, batches) }}
+    {{ _without_customers(
+        'orders', 'kept_customers' if is_incremental() and not forward else none, batch, batches,
+        only_customers=('recomputed_customers' if forward else none)
+    ) }}
 
 ),
 

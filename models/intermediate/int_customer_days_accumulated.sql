@@ -5,7 +5,9 @@
 -- days for every member. The pre-hook deletes the rows of customers whose facts changed (new or late-refunded
 -- orders, new events, pending orders maturing; on a daily run found from the landing rows loaded since the
 -- table's mark and the days the run newly reaches, otherwise by a checksum of every customer's facts) and
--- this model computes the customers missing from the table; the post-hook records the mark. Spark's Parquet
+-- this model computes the customers missing from the table. On a daily run, customers whose new facts all
+-- fall after their last day keep their rows and get the new days appended instead (customer_day_extensions).
+-- The post-hooks append those days and record the mark. Spark's Parquet
 -- tables cannot delete rows, so Spark rebuilds the table. The SQL is the macro customer_days: a build too large
 -- for one statement runs it once per batch of customers (macros/customer_batches.sql).
 {{
@@ -16,6 +18,7 @@
         pre_hook="{{ forget_changed_customer_days(ref('int_customer_facts_dated')) }}",
         post_hook=([] if target.type == 'spark' else [
             "{{ insert_customer_batches(customer_days, customer_day_inputs()) }}",
+            "{{ extend_customer_days() }}",
             "{{ write_carried_mark() }}",
         ]),
     )

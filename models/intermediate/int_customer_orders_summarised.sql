@@ -5,7 +5,7 @@
 -- Carried where the engine can delete (DuckDB, PostgreSQL): the pre-hook deletes the customers whose summary
 -- this run changes (orders loaded or changed in place since the table's mark, and orders dated on a day that
 -- enters or leaves one of the windows between the mark's as-of date and this run's), and this model
--- summarises only the customers missing from the table; the post-hook records the mark. Another policy,
+-- summarises only those (without a mark, the customers missing from the table); the post-hook records the mark. Another policy,
 -- other rates or an earlier as-of date rebuild it (the mark no longer vouches for it). Spark's Parquet tables
 -- cannot delete rows, so Spark rebuilds the table. The SQL is the macro order_summaries: a build too large for
 -- one statement runs it once per batch of customers (macros/customer_batches.sql).
@@ -17,6 +17,7 @@
         pre_hook="{{ forget_changed_order_summaries() }}",
         post_hook=([] if target.type == 'spark' else [
             "{{ insert_customer_batches(order_summaries, order_summary_inputs()) }}",
+            "{{ drop_recomputed_customers() }}",
             "{{ write_carried_mark() }}",
         ]),
     )

@@ -96,7 +96,10 @@ final as (
         -- An order counts unless it was fully refunded: a free order (amount 0, nothing refunded) counts.
         (order_status = 'completed' and (refunded_amount = 0 or refunded_amount < amount)) as is_counted_order,
         product_category,
-        sales_channel
+        sales_channel,
+        -- The load that brought or last changed the order (an update's load is later than the row's own):
+        -- a daily run reads the orders changed since a mark by it, and DuckDB skips the rest by statistics.
+        coalesce(updated_seq, load_seq) as changed_seq
 
     from valued
 
