@@ -44,8 +44,13 @@
     (
         select * from {{ relation }} where load_seq > {{ seq }}
         union all
-        select * from {{ relation }} where updated_seq > {{ seq }} and load_seq <= {{ seq }}
+        select * from {{ relation }} where {{ changed_in_place_since(seq) }}
     )
+{%- endmacro %}
+
+{#- A row loaded by load `seq` or earlier and changed in place after it (its earlier version was seen). -#}
+{% macro changed_in_place_since(seq) -%}
+    updated_seq > {{ seq }} and load_seq <= {{ seq }}
 {%- endmacro %}
 
 {#- Post-hook of a carried table: its mark for the build just made. The highest load seen is the previous

@@ -77,9 +77,9 @@
     rebuilt as (
 
         {%- for relation in [ref('stg_landing__orders'), ref('stg_landing__events')] %}
-        select changed.customer_id
-        from {{ relation }} as changed
-        where changed.updated_seq > {{ seq }} and changed.load_seq <= {{ seq }}
+        select customer_id
+        from {{ relation }}
+        where {{ changed_in_place_since(seq) }}
         union
         {%- endfor %}
         select new_facts.customer_id

@@ -190,14 +190,16 @@
     {%- set since = "cast('" ~ mark['as_of_date'] ~ "' as date)" -%}
     {%- set seq = mark['changed_seq'] -%}
     {%- if alias == 'orders' -%}
-        {%- set pending = run_query('select max(pending_days) from ' ~ ref('stg_tierflow__policy_engine')).rows[0][0] -%}
+        {%- set engine = ref('stg_tierflow__policy_engine') -%}
+        {%- set matured = days_before(since, run_query('select max(pending_days) from ' ~ engine).rows[0][0] or 0) -%}
     (
-        select * from {{ relation }} where order_date > {{ days_before(since, pending or 0) }}
+        select * from {{ relation }} where order_date > {{ matured }}
         union all
-        select * from {{ relation }} where order_date <= {{ days_before(since, pending or 0) }} and changed_seq > {{ seq }}
+        select * from {{ relation }} where order_date <= {{ matured }} and changed_seq > {{ seq }}
     )
     {%- else -%}
-        {%- set zone = run_query('select max(policy_timezone) from ' ~ ref('stg_tierflow__run_parameters')).rows[0][0] -%}
+        {%- set parameters = ref('stg_tierflow__run_parameters') -%}
+        {%- set zone = run_query('select max(policy_timezone) from ' ~ parameters).rows[0][0] -%}
     (
         {{ changed_since(relation, seq) | indent(4) }}
         union all

@@ -1,6 +1,7 @@
 {#- Pre-hook of the incremental int_customer_days_accumulated: delete the days of every customer whose facts
-    are no longer those the rows were computed from. The model then computes exactly the customers missing
-    from the table, so the table is correct after every run whatever changed.
+    are no longer those the rows were computed from. The model then computes them again (on a daily run the
+    customers the extension names, otherwise every customer missing from the table), so the table is correct
+    after every run whatever changed.
 
     Two ways to find those customers:
     - forward (a daily run): the table's mark (carried_state.sql, written after every build) says as of which
@@ -8,7 +9,8 @@
       and rates are the same and the as-of date did not go back, a customer's facts changed only if a row of
       theirs was loaded or changed in place since the mark's load, or one of their facts falls on a day the
       run newly reaches (pending orders maturing, rows dated ahead of the last as-of date). These are read by
-      load sequence and by date, never by computing every customer's facts.
+      load sequence and by date, never by computing every customer's facts. Of those, only the customers
+      to compute whole are deleted; the others get their new days appended (customer_day_extensions).
     - otherwise (a new policy or rates, an earlier as-of date, no mark yet): every customer's checksum of
       facts is compared with the one the rows carry, which reads every fact.
     A table from before the checksum column existed is emptied, and so rebuilt whole. -#}
@@ -19,7 +21,8 @@
         {%- if 'input_checksum' not in columns -%}
     delete from {{ this }}
         {%- else -%}
-            {%- set mark = carried_forward_mark('input_checksum') -%}
+            {#- what carried_forward_mark('input_checksum') answers, the column being checked above -#}
+            {%- set mark = carried_mark(require_as_of=true) -%}
             {%- if mark is not none %}
     {{ customer_day_extensions(mark) }};
     delete from {{ this }} as stale

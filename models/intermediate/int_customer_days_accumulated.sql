@@ -7,9 +7,9 @@
 -- table's mark and the days the run newly reaches, otherwise by a checksum of every customer's facts) and
 -- this model computes the customers missing from the table. On a daily run, customers whose new facts all
 -- fall after their last day keep their rows and get the new days appended instead (customer_day_extensions).
--- The post-hooks append those days and record the mark. Spark's Parquet
--- tables cannot delete rows, so Spark rebuilds the table. The SQL is the macro customer_days: a build too large
--- for one statement runs it once per batch of customers (macros/customer_batches.sql).
+-- The post-hooks append those days and record the mark. Spark's Parquet tables cannot delete rows, so Spark
+-- rebuilds the table. The SQL is the macro customer_days: a build too large for one statement runs it once per
+-- batch of customers (macros/customer_batches.sql).
 {{
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),

@@ -5,10 +5,11 @@
 -- Carried where the engine can delete (DuckDB, PostgreSQL): the pre-hook deletes the customers whose summary
 -- this run changes (orders loaded or changed in place since the table's mark, and orders dated on a day that
 -- enters or leaves one of the windows between the mark's as-of date and this run's), and this model
--- summarises only those (without a mark, the customers missing from the table); the post-hook records the mark. Another policy,
--- other rates or an earlier as-of date rebuild it (the mark no longer vouches for it). Spark's Parquet tables
--- cannot delete rows, so Spark rebuilds the table. The SQL is the macro order_summaries: a build too large for
--- one statement runs it once per batch of customers (macros/customer_batches.sql).
+-- summarises only those (without a mark, the customers missing from the table); the post-hook records the
+-- mark. Another policy, other rates or an earlier as-of date rebuild it (the mark no longer vouches for it).
+-- Spark's Parquet tables cannot delete rows, so Spark rebuilds the table. The SQL is the macro
+-- order_summaries: a build too large for one statement runs it once per batch of customers
+-- (macros/customer_batches.sql).
 {{
     config(
         materialized=('table' if target.type == 'spark' else 'incremental'),
