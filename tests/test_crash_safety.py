@@ -263,6 +263,8 @@ KILL_POINTS = [
     "updated.int_orders_converted",
     "updating.int_customer_days_accumulated",
     "updated.int_customer_days_accumulated",
+    "updating.int_customer_order_groups_summarised",
+    "updated.int_customer_order_groups_summarised",
     "updating.int_customer_orders_summarised",
     "updated.int_customer_orders_summarised",
     "dbt.midway",

@@ -25,6 +25,7 @@ from tierflow.warehouse import connect
 MODEL = "int_customer_days_accumulated"
 TABLE = f"intermediate.{MODEL}"
 SUMMARIES = "int_customer_orders_summarised"
+GROUPS = "int_customer_order_groups_summarised"
 END = date(2026, 10, 31)
 
 
@@ -157,9 +158,9 @@ def test_only_changed_customers_are_recomputed_and_the_table_equals_a_full_rebui
 
 
 def test_daily_dbt_tests_judge_only_the_recomputed_customers(tmp_path: Path) -> None:
-    """The carried tables' dbt tests take `where: __changed_customers__` or `__resummarised_customers__`
-    (macros/changed_customers.sql): after a daily run they judge the customers that run recomputed, after a
-    full build every customer."""
+    """The carried tables' dbt tests take `where: __changed_customers__`, `__resummarised_customers__` or
+    `__regrouped_customers__` (macros/changed_customers.sql): after a daily run they judge the customers that
+    run recomputed, after a full build every customer."""
     landing = tmp_path / "landing"
     generate = ["generate", "--customers", "60", "--days", "60", "--end", END.isoformat(), "--out", str(landing)]
     assert main(generate) == 0
@@ -178,7 +179,7 @@ def test_daily_dbt_tests_judge_only_the_recomputed_customers(tmp_path: Path) -> 
             return invocation.wait().is_successful()
 
     # Each carried table, and which of a customer's rows is its last (the one duplicated).
-    for model, last_row in ((MODEL, "valid_until = date '9999-12-31'"), (SUMMARIES, "true")):
+    for model, last_row in ((MODEL, "valid_until = date '9999-12-31'"), (SUMMARIES, "true"), (GROUPS, "true")):
         table = f"intermediate.{model}"
 
         def duplicate_last_row(recomputed: bool, table: str = table, last_row: str = last_row) -> None:

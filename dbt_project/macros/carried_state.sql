@@ -98,28 +98,6 @@
     {%- endif -%}
 {%- endmacro %}
 
-{#- Pre-hook of int_customer_orders_summarised: with a usable mark (same policy and rates, an as-of date no
-    earlier than the mark's), forget the customers whose summary changes: a row of theirs loaded or changed in
-    place since the mark, or an order dated on a day that enters a window or leaves one between the mark's
-    as-of date M and this run's A (dates in (M - N, A - N] for each window of N days, N = 0 for the days the
-    run newly reaches). The model summarises them again. Without one, forget every customer. -#}
-{% macro forget_changed_order_summaries() -%}
-    {%- if is_incremental() -%}
-    drop table if exists {{ recomputed_customers_relation() }};
-        {%- set mark = carried_mark(require_as_of=true) -%}
-        {%- if mark is not none %}
-    create table {{ recomputed_customers_relation() }} as
-    select distinct reached.customer_id from (
-        {{ customers_with_orders_reached(mark, summary_window_days()) | indent(8) }}
-    ) as reached;
-    delete from {{ this }}
-    where customer_id in (select recomputed.customer_id from {{ recomputed_customers_relation() }} as recomputed)
-        {%- else %}
-    delete from {{ this }}
-        {%- endif -%}
-    {%- endif -%}
-{%- endmacro %}
-
 {#- On a daily run (a usable mark), a carried customer table's pre-hook writes `<table>__recomputed`: the
     customers it deleted (and, for the customer days, those it lacks that have new facts), the only ones the
     model computes. The forward rules name every customer whose rows can change, so the model reads just

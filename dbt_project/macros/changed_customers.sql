@@ -1,9 +1,10 @@
 {#- Tests on the big intermediate tables judge only the customers this run recomputed. Their `where` config
-    says `__changed_customers__` or `__resummarised_customers__`; dbt calls get_where_subquery when it runs a
-    test, and this override puts in its place the customers whose carried rows this run computed (the rows'
-    computed_run_id is this run's id). A full build computes every customer, so it tests whole tables; so does a run whose
-    run parameters say is_full_audit (read only if that column exists). Published marts keep whole-table
-    tests. The placeholder is resolved at run time, not at parse time, because the run id is only known then. -#}
+    says `__changed_customers__`, `__resummarised_customers__` or `__regrouped_customers__`; dbt calls
+    get_where_subquery when it runs a test, and this override puts in its place the customers whose carried
+    rows this run computed (the rows' computed_run_id is this run's id). A full build computes every customer,
+    so it tests whole tables; so does a run whose run parameters say is_full_audit (read only if that column
+    exists). Published marts keep whole-table tests. The placeholder is resolved at run time, not at parse
+    time, because the run id is only known then. -#}
 {% macro get_where_subquery(relation) -%}
     {%- set where = config.get('where') -%}
     {%- if where == '__loaded_this_run__' -%}
@@ -30,6 +31,7 @@
     {{ return({
         '__changed_customers__': ('int_customer_days_accumulated', 'recomputed.valid_until = ' ~ open_end_date()),
         '__resummarised_customers__': ('int_customer_orders_summarised', '1=1'),
+        '__regrouped_customers__': ('int_customer_order_groups_summarised', '1=1'),
     }) }}
 {%- endmacro %}
 

@@ -70,29 +70,13 @@
 {%- endmacro %}
 
 {#- Customers with an order loaded or changed since the mark's load, or dated on a day that one of `offsets`
-    (days back from the as-of date: numbers, or columns of the policy engine or the run parameters) passes
-    between the mark's as-of date and the run's: order dates in (mark as-of - offset, run as-of - offset].
-    The offsets and the as-of date are read first, so each range is a constant bound on order_date by which
-    DuckDB skips the row groups of other dates (a null offset, a window over all history, has no edge). -#}
+    (days back from the as-of date) passes between the mark's as-of date and the run's (orders_reached). -#}
 {% macro customers_with_orders_reached(mark, offsets) -%}
-    {%- set since = "cast('" ~ mark['as_of_date'] ~ "' as date)" -%}
-    {%- set engine = (
-        " cross join " ~ ref('stg_tierflow__policy_engine') ~ " as engine" if 'engine.' in offsets | join(' ') else ''
-    ) -%}
-    {%- set values = run_query(
-        "select cast(run_parameters.as_of_date as varchar), " ~ (offsets | join(', '))
-        ~ " from " ~ ref('stg_tierflow__run_parameters') ~ " as run_parameters" ~ engine
-    ).rows[0] -%}
-    {%- set as_of = "cast('" ~ values[0] ~ "' as date)" -%}
     select orders.customer_id
     from {{ changed_since(ref('stg_landing__orders'), mark['changed_seq']) }} as orders
-    {%- for days in values[1:] | reject('none') | unique %}
     union
-    select orders.customer_id
-    from {{ ref('int_orders_valued') }} as orders
-    where orders.order_date > {{ days_before(since, days) }}
-        and orders.order_date <= {{ days_before(as_of, days) }}
-    {%- endfor %}
+    select reached.customer_id
+    from {{ orders_reached(mark, offsets) }} as reached
 {%- endmacro %}
 
 {#- valid_until of a customer's last row in int_customer_days_accumulated. -#}
