@@ -50,6 +50,8 @@ INTERNAL = {
     "TARGET_EXCHANGE": "relations a target run reads and writes, JSON (macros/target_exchange.sql)",
     "DUCKDB_QUERY_LOG": "tests and diagnostics: a directory where dbt's DuckDB logs every query's SQL and rows "
     "scanned (orchestration/adapters/dbt_duckdb.py, read by `python -m bench.reads`)",
+    "DUCKDB_MAX_VACUUM_TASKS": "tests: DuckDB's max_vacuum_tasks on every connection of a run; 0 stops "
+    "checkpoints merging row groups, which keeps a test's small row groups (tests/test_incremental_reads.py)",
     "FAULT_POINT": "crash tests: kill the run at these named fault points (tierflow/faults.py)",
     "PLAIN_ADAPTERS": "benchmark: run without the private-API speed-ups, `1` or a comma list of libraries "
     "(orchestration/adapters)",

@@ -91,7 +91,14 @@ def duckdb_config(home_root: Path) -> dict[str, str]:
         # Insertion order is never relied on; dropping it lets DuckDB stream and spill large sorts.
         "preserve_insertion_order": "false",
         "threads": duckdb_threads(),
+        **storage_test_config(),
     }
+
+
+def storage_test_config() -> dict[str, str]:
+    """A test's storage layout kept through the run's checkpoints (TIERFLOW__DUCKDB_MAX_VACUUM_TASKS)."""
+    tasks = internal_value("DUCKDB_MAX_VACUUM_TASKS")
+    return {"max_vacuum_tasks": tasks} if tasks else {}
 
 
 def home_of(warehouse: Path) -> Path:

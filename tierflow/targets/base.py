@@ -11,7 +11,16 @@ from pathlib import Path
 from orchestration import adapters
 from tierflow.paths import Home
 from tierflow.settings import internal_variable
-from tierflow.warehouse import connect, duckdb_size, duckdb_threads, max_spill_gb, memory_limit, scalar, temp_directory
+from tierflow.warehouse import (
+    connect,
+    duckdb_size,
+    duckdb_threads,
+    max_spill_gb,
+    memory_limit,
+    scalar,
+    storage_test_config,
+    temp_directory,
+)
 
 TARGETS = ("duckdb", "postgres", "spark")
 
@@ -57,7 +66,7 @@ def duckdb_environment(warehouse: Path, spill_root: Path) -> dict[str, str]:
     if adapters.enabled("dbt-duckdb"):
         from orchestration.adapters.dbt_duckdb import connect_values
 
-        opened = {"temp_directory": temp, "max_temp_directory_size": max_temp}
+        opened = {"temp_directory": temp, "max_temp_directory_size": max_temp, **storage_test_config()}
         return {**dbt_profile_environment(), **connect_values(str(warehouse), opened)}
     return {**dbt_profile_environment(), **_opened_by_profile(str(warehouse), temp, max_temp)}
 
