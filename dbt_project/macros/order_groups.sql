@@ -48,30 +48,23 @@ weighted as (
 ),
 
 grouped as (
-
-    select
-        customer_id,
-        'category' as group_kind,
-        lower(product_category) as group_value,
-        weight as orders,
-        case when is_counted_order then weight else 0 end as counted_orders,
-        weight * net_spend as net_spend
-
-    from weighted
-    where product_category is not null and weight <> 0
+    {%- for kind, value in [('category', 'lower(product_category)'), ('channel', 'sales_channel')] %}
+    {%- if not loop.first %}
 
     union all
+    {%- endif %}
 
     select
         customer_id,
-        'channel' as group_kind,
-        sales_channel as group_value,
+        '{{ kind }}' as group_kind,
+        {{ value }} as group_value,
         weight as orders,
         case when is_counted_order then weight else 0 end as counted_orders,
         weight * net_spend as net_spend
 
     from weighted
-    where sales_channel is not null and weight <> 0
+    where {{ value }} is not null and weight <> 0
+    {%- endfor %}
     {%- if mark is not none %}
 
     union all

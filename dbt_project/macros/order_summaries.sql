@@ -45,7 +45,7 @@ dated as (
             or orders.order_date > {{ days_before('run_parameters.as_of_date', 'run_parameters.rfm_window_days') }}
         ) as is_in_rfm_window,
         (orders.order_date > {{ days_before('run_parameters.as_of_date', 'run_parameters.new_days') }}) as is_recent,
-        extract(month from orders.order_date) * 100 + extract(day from orders.order_date) as order_month_day,
+        {{ month_day('orders.order_date') }} as order_month_day,
         (run_parameters.lifecycle_cadence = 'personal') as is_personal_cadence
 
     from orders
@@ -69,7 +69,7 @@ moved as (
         reached.gross_spend,
         reached.refunded_spend,
         case when reached.is_counted_order then 1 else 0 end as counted,
-        extract(month from reached.order_date) * 100 + extract(day from reached.order_date) as order_month_day,
+        {{ month_day('reached.order_date') }} as order_month_day,
         {%- for days in windows %}
         {{ window_change('reached.order_date', days, mark) }} as change_{{ days }}d,
         {%- endfor %}

@@ -5,9 +5,9 @@
     window of N days changes only if it enters (dated in (M, D]) or leaves (dated in (M - N, D - N]). A
     customer whose rows did not change otherwise is updated from their previous row plus those orders alone,
     each weighted by window_change (+1 entering, -1 leaving, 0 otherwise): sums and counts add up, first and
-    last dates take the least or greatest. Only what an order changed in place (a late refund, a correction),
-    a new order dated on or before M, or under `cadence: personal` a new order (the median gap needs every
-    gap) is summarised again from the customer's whole history (customers_summarised_whole). -#}
+    last dates take the least or greatest. Only a customer with an order changed in place (a late refund, a
+    correction), a new order dated on or before M, or under `cadence: personal` any new order (the median
+    gap needs every gap) is summarised again from their whole history (customers_summarised_whole). -#}
 
 {#- Pre-hook of a carried order summary table (`windows`: its window lengths, in days back from the as-of
     date; 0 for the days the run newly reaches): with a usable mark, write `<table>__recomputed`, one row per

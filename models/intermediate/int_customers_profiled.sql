@@ -41,8 +41,7 @@ aged as (
         -- Whole years, one less until the birthday has come this year (the birthday itself counts).
         extract(year from run_parameters.as_of_date) - extract(year from customers.birth_date)
         - case
-            when extract(month from run_parameters.as_of_date) * 100 + extract(day from run_parameters.as_of_date)
-                < extract(month from customers.birth_date) * 100 + extract(day from customers.birth_date)
+            when {{ month_day('run_parameters.as_of_date') }} < {{ month_day('customers.birth_date') }}
                 then 1
             else 0
         end as age_years,
