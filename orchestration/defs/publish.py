@@ -12,7 +12,7 @@ from tierflow.delivery.sync import sync_exports
 from tierflow.faults import fault_point
 from tierflow.publish.files import discard_staged_parquet, publish_duckdb_file, publish_parquet_latest, stage_parquet
 from tierflow.publish.postgres import PostgresUnreachable, publish_postgres
-from tierflow.publish.state import record_publication, state_tables
+from tierflow.publish.state import primary_keys, record_publication, state_tables
 from tierflow.secrets import pg_dsn
 from tierflow.sql_safety import identifier
 from tierflow.timing import Stopwatch
@@ -74,6 +74,7 @@ def _publish_bi(context: dg.AssetExecutionContext, tierflow: TierflowResource, t
         staged = stage_parquet(
             layout,
             tables=list(tables),
+            keys=primary_keys(dbt_project().manifest_path),
             overrides=allowed_breakers(context.run.tags) or None,
             full_audit=_is_full_audit(tierflow),
             **run,

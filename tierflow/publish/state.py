@@ -131,6 +131,21 @@ def contract_columns(manifest: Path) -> dict[str, list[tuple[str, str]]]:
     }
 
 
+def primary_keys(manifest: Path) -> dict[str, list[str]]:
+    """{model: key columns} from the `primary_key` data tests in dbt's manifest (the shortest key where a model
+    has several): a publication writes a mart in key order, the same content in the same bytes, without
+    sorting on every column."""
+    keys: dict[str, list[str]] = {}
+    for node in _parsed(manifest)["nodes"].values():
+        test = node.get("test_metadata") or {}
+        if node["resource_type"] != "test" or test.get("name") != "primary_key" or not node.get("attached_node"):
+            continue
+        model, columns = node["attached_node"].split(".")[-1], list(test["kwargs"]["columns"])
+        if model not in keys or (len(columns), columns) < (len(keys[model]), keys[model]):
+            keys[model] = columns
+    return keys
+
+
 def state_tables(manifest: Path) -> tuple[str, ...]:
     """The published marts that models read back as the dbt source `published_state`: the ones a publication
     keeps in the warehouse."""
