@@ -18,7 +18,7 @@ import yaml
 
 from tests.conftest import Runner, order, policy_with_gates, write_csv
 from tierflow.cli import main
-from tierflow.gates.measures import reconciliation
+from tierflow.gates.measures import reconciliation, utc_span
 from tierflow.generate import generate_landing
 from tierflow.policy.gates import BREAKERS
 from tierflow.policy.schema import DEFAULT_POLICY_PATH
@@ -204,6 +204,45 @@ def test_reconciliation_catches_a_cent_and_a_lost_order(history, tmp_path: Path)
         orders, spend = reconciliation(con, as_of, "Asia/Shanghai")
     assert orders.status == "failed" and orders.figure == orders.threshold - 1
     assert spend.status == "failed" and spend.figure != spend.threshold
+
+
+@pytest.mark.parametrize(
+    ("timezone", "first", "last"),
+    [
+        ("Asia/Shanghai", date(2025, 4, 1), date(2026, 3, 31)),
+        ("America/New_York", date(2025, 3, 9), date(2026, 3, 8)),  # both edges on a spring-forward day
+        ("Europe/London", date(2024, 10, 28), date(2025, 10, 26)),  # the last on a fall-back day
+        ("America/Santiago", date(2025, 9, 7), date(2026, 9, 6)),  # midnight does not exist on these days
+        ("Pacific/Kiritimati", date(2025, 1, 1), date(2025, 12, 31)),  # UTC+14
+    ],
+)
+def test_the_reconciliation_window_in_utc_holds_exactly_the_local_dates(timezone: str, first: date, last: date) -> None:
+    """The raw 365-day spend is read by UTC bounds, converting no timestamp: every UTC instant every 15 minutes
+    around both edges is inside the bounds exactly when its local date (DuckDB's conversion) is in the window."""
+    start, end = utc_span(first, last, timezone)
+    with duckdb.connect() as con:
+        wrong = con.execute(
+            f"""
+            select ts from (
+                select unnest(generate_series(cast(? as timestamp), cast(? as timestamp), interval 15 minute)) as ts
+                union all
+                select unnest(generate_series(cast(? as timestamp), cast(? as timestamp), interval 15 minute))
+            )
+            where (ts >= ? and ts < ?)
+                != (cast(timezone('{timezone}', timezone('UTC', ts)) as date) between ? and ?)
+            """,
+            [
+                first - timedelta(days=2),
+                first + timedelta(days=2),
+                last - timedelta(days=2),
+                last + timedelta(days=2),
+                start,
+                end,
+                first,
+                last,
+            ],
+        ).fetchall()
+    assert not wrong, wrong[:3]
 
 
 @pytest.mark.parametrize(

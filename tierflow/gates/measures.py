@@ -7,8 +7,9 @@ the policy. Breakers compare with the last *published* run (`published_state`), 
 from __future__ import annotations
 
 import math
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import duckdb
 
@@ -68,6 +69,21 @@ def quarantine_share(con: duckdb.DuckDBPyConnection, gates: Gates) -> tuple[Gate
     return result, ({f["input"] for f in over} if result.blocks else set())
 
 
+# Every UTC offset lies between -12 and +14 hours, so no order older than this many UTC days can have a local
+# date on or after as_of - RECENT_DAYS.
+RECENT_DAYS = 2
+
+
+def utc_span(first: date, last: date, timezone: str) -> tuple[datetime, datetime]:
+    """The UTC instants [start, end) whose local date in `timezone` lies in [first, last], naive as the landing
+    tables hold them: from the first date's local midnight to the one after the last date."""
+
+    def midnight(day: date) -> datetime:
+        return datetime.combine(day, time(), ZoneInfo(timezone)).astimezone(UTC).replace(tzinfo=None)
+
+    return midnight(first), midnight(last + timedelta(days=1))
+
+
 def _local_date(column: str, timezone: str) -> str:
     # Landing timestamps are UTC without an offset; the policy's local date decides the window.
     return f"cast(timezone('{timezone}', timezone('UTC', {column})) as date)"
@@ -84,10 +100,14 @@ def reconciliation(con: duckdb.DuckDBPyConnection, as_of: date, timezone: str) -
         threshold=accepted,
         message=f"orders accepted by ingest {accepted:,}, orders in staging {staged:,}",
     )
-    # The same 365-day net spend, computed from the raw landing rows independently of the dbt models.
+    # The same 365-day net spend, computed from the raw landing rows independently of the dbt models. The local
+    # dates of the window are the UTC instants from the first one's local midnight to the midnight after the
+    # last: no order's timestamp is converted (converting all 22 M took 5.1 s at 1 M customers), and DuckDB
+    # skips the row groups of older loads by their statistics.
+    first, last = as_of.fromordinal(as_of.toordinal() - 364), as_of
     raw = scalar(
         con,
-        f"""
+        """
         select coalesce(sum(cast(round(
             case when o.status in ('cancelled', 'refunded') then 0 else o.amount - coalesce(o.refunded_amount, 0) end
             * case when o.currency = p.policy_currency then 1.0 else policy_rate.units_per_usd / rate.units_per_usd end,
@@ -96,9 +116,9 @@ def reconciliation(con: duckdb.DuckDBPyConnection, as_of: date, timezone: str) -
         cross join tierflow.run_parameters as p
         left join reference.fx_rates as rate on rate.currency_code = o.currency
         left join reference.fx_rates as policy_rate on policy_rate.currency_code = p.policy_currency
-        where {_local_date("o.order_ts", timezone)} between ? and ?
+        where o.order_ts >= ? and o.order_ts < ?
         """,
-        [as_of.fromordinal(as_of.toordinal() - 364), as_of],
+        list(utc_span(first, last, timezone)),
     )
     published = scalar(con, "select coalesce(sum(spend_365d), 0) from marts.customer_tiers")
     spend = GateResult(
@@ -110,11 +130,6 @@ def reconciliation(con: duckdb.DuckDBPyConnection, as_of: date, timezone: str) -
         message=f"sum of spend_365d {published} vs the same sum from the landing orders {raw} (to the cent)",
     )
     return [orders, spend]
-
-
-# Every UTC offset lies between -12 and +14 hours, so no order older than this many UTC days can have a local
-# date on or after as_of - RECENT_DAYS.
-RECENT_DAYS = 2
 
 
 def newest_order_date(con: duckdb.DuckDBPyConnection, as_of: date, timezone: str) -> date | None:
