@@ -69,11 +69,6 @@ def quarantine_share(con: duckdb.DuckDBPyConnection, gates: Gates) -> tuple[Gate
     return result, ({f["input"] for f in over} if result.blocks else set())
 
 
-# Every UTC offset lies between -12 and +14 hours, so no order older than this many UTC days can have a local
-# date on or after as_of - RECENT_DAYS.
-RECENT_DAYS = 2
-
-
 def utc_span(first: date, last: date, timezone: str) -> tuple[datetime, datetime]:
     """The UTC instants [start, end) whose local date in `timezone` lies in [first, last], naive as the landing
     tables hold them: from the first date's local midnight to the one after the last date."""
@@ -104,7 +99,7 @@ def reconciliation(con: duckdb.DuckDBPyConnection, as_of: date, timezone: str) -
     # dates of the window are the UTC instants from the first one's local midnight to the midnight after the
     # last: no order's timestamp is converted (converting all 22 M took 5.1 s at 1 M customers), and DuckDB
     # skips the row groups of older loads by their statistics.
-    first, last = as_of.fromordinal(as_of.toordinal() - 364), as_of
+    first, last = as_of - timedelta(days=364), as_of
     raw = scalar(
         con,
         """
@@ -130,6 +125,11 @@ def reconciliation(con: duckdb.DuckDBPyConnection, as_of: date, timezone: str) -
         message=f"sum of spend_365d {published} vs the same sum from the landing orders {raw} (to the cent)",
     )
     return [orders, spend]
+
+
+# Every UTC offset lies between -12 and +14 hours, so no order older than this many UTC days can have a local
+# date on or after as_of - RECENT_DAYS.
+RECENT_DAYS = 2
 
 
 def newest_order_date(con: duckdb.DuckDBPyConnection, as_of: date, timezone: str) -> date | None:
